@@ -1,0 +1,337 @@
+"""Registries of methods and datasets, and the selection grammar of the command line.
+
+Methods register with :func:`register_method` on an estimator class, datasets with
+:func:`register_dataset` on a dataset-family class. Selections accept ``all``, comma lists,
+shell-style globs (``pcmci*``) and, for datasets, member sub-selections such as ``smith:1-4``,
+``smith:1,3`` or ``smith:2-4,7``. Unknown names raise :class:`UnknownNameError` with close
+matches ("did you mean ...?") and the list of what exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bench.types import BenchError, Dataset, DatasetInfo, Level
+
+if TYPE_CHECKING:
+    from bench.methods.base import Estimator
+
+
+class UnknownNameError(BenchError, KeyError):
+    """An unknown method, dataset, member or metric name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def natural_key(text: str) -> list[Any]:
+    """Sort key that orders digit runs numerically ("smith:2" before "smith:10")."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def did_you_mean(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
+    """An error for an unknown ``name`` that lists close matches and every known name."""
+    known = sorted(known, key=natural_key)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return UnknownNameError(f"unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(known)}")
+
+
+# --------------------------------------------------------------------------- methods
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """Metadata every registered method declares (DESIGN.md, "Method metadata").
+
+    ``scores`` says what the continuous score is (e.g. ``"|partial correlation|"``), or is
+    ``None`` when the method has no natural continuous score; threshold-free metrics are then
+    reported as not applicable. ``oracle`` is true when the method looks at the ground truth
+    to pick anything (a threshold, an epoch); such results are labelled wherever they appear.
+    """
+
+    name: str
+    cls: type
+    level: Level
+    deterministic: bool
+    needs_gpu: bool
+    requires: tuple[str, ...]
+    citation: str
+    description: str
+    scores: str | None
+    lagged: bool = False
+    oracle: bool = False
+    slow: bool = False
+    in_all: bool = True
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Default parameters, read from the estimator's keyword-only ``__init__``."""
+        sig = inspect.signature(self.cls.__init__)
+        return {
+            p.name: p.default
+            for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
+        }
+
+    def missing_packages(self) -> list[str]:
+        """Import names from ``requires`` that cannot be imported here."""
+        missing = []
+        for mod in self.requires:
+            if importlib.util.find_spec(mod) is None:
+                missing.append(mod)
+        return missing
+
+    def make(self, **params: Any) -> Estimator:
+        """A new estimator with ``params`` over the defaults; unknown names raise."""
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise BenchError(
+                f"method {self.name!r}: unknown parameter(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(self.defaults))}"
+            )
+        return self.cls(**params)
+
+
+METHODS: dict[str, MethodInfo] = {}
+
+E = TypeVar("E", bound=type)
+
+
+def register_method(
+    name: str,
+    *,
+    level: Level = "subject",
+    deterministic: bool = True,
+    needs_gpu: bool = False,
+    requires: tuple[str, ...] = (),
+    citation: str,
+    description: str,
+    scores: str | None,
+    lagged: bool = False,
+    oracle: bool = False,
+    slow: bool = False,
+    in_all: bool = True,
+) -> Callable[[E], E]:
+    """Class decorator that registers an estimator under ``name``."""
+
+    def deco(cls: E) -> E:
+        if name in METHODS and METHODS[name].cls is not cls:
+            raise ValueError(f"method {name!r} registered twice")
+        METHODS[name] = MethodInfo(
+            name=name,
+            cls=cls,
+            level=level,
+            deterministic=deterministic,
+            needs_gpu=needs_gpu,
+            requires=requires,
+            citation=citation,
+            description=description,
+            scores=scores,
+            lagged=lagged,
+            oracle=oracle,
+            slow=slow,
+            in_all=in_all,
+        )
+        cls.method_name = name  # type: ignore[attr-defined]
+        return cls
+
+    return deco
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+class DatasetFamily:
+    """A family of datasets (``smith``) with named members (``"1"`` ... ``"28"``).
+
+    Subclasses set ``info`` and implement :meth:`members` and :meth:`load`.
+    """
+
+    info: DatasetInfo
+
+    def members(self) -> list[str]:
+        raise NotImplementedError
+
+    def load(self, member: str) -> Dataset:
+        raise NotImplementedError
+
+    def describe_member(self, member: str) -> str:
+        """One line about a member, for ``bench list datasets``."""
+        return ""
+
+
+DATASETS: dict[str, DatasetFamily] = {}
+
+F = TypeVar("F", bound=type[DatasetFamily])
+
+
+def register_dataset(name: str) -> Callable[[F], F]:
+    """Class decorator that registers a dataset family under ``name``."""
+
+    def deco(cls: F) -> F:
+        if name in DATASETS and type(DATASETS[name]) is not cls:
+            raise ValueError(f"dataset {name!r} registered twice")
+        DATASETS[name] = cls()
+        return cls
+
+    return deco
+
+
+def _load_plugins() -> None:
+    """Import the method and dataset modules so that their decorators run."""
+    importlib.import_module("bench.methods")
+    importlib.import_module("bench.datasets")
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _split(spec: str | Iterable[str]) -> list[str]:
+    items = [spec] if isinstance(spec, str) else list(spec)
+    out: list[str] = []
+    for item in items:
+        out.extend(tok.strip() for tok in item.split(",") if tok.strip())
+    return out
+
+
+def select_methods(spec: str | Iterable[str], *, include_hidden: bool = False) -> list[str]:
+    """Resolve a method selection (``all``, comma list, globs) to registered names, in order.
+
+    ``all`` means every method registered with ``in_all=True``; a glob matches all names.
+    """
+    _load_plugins()
+    tokens = _split(spec)
+    if not tokens:
+        raise BenchError("no methods selected (use --methods all, or a comma list)")
+    chosen: list[str] = []
+    for tok in tokens:
+        if tok == "all":
+            names = [n for n, m in METHODS.items() if m.in_all or include_hidden]
+        elif any(c in tok for c in "*?["):
+            names = [n for n in METHODS if fnmatch.fnmatchcase(n, tok)]
+            if not names:
+                raise did_you_mean("method", tok, METHODS)
+        elif tok in METHODS:
+            names = [tok]
+        else:
+            raise did_you_mean("method", tok, METHODS)
+        chosen.extend(n for n in names if n not in chosen)
+    return chosen
+
+
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+
+@dataclass
+class DatasetSelection:
+    """A family and the members chosen from it."""
+
+    family: str
+    members: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [f"{self.family}:{m}" for m in self.members]
+
+
+def _expand_members(family: str, spec: str, known: list[str]) -> list[str]:
+    m = _RANGE.match(spec)
+    if m:
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if lo > hi:
+            raise BenchError(f"dataset {family}: empty range {spec!r}")
+        wanted = [str(k) for k in range(lo, hi + 1)]
+        absent = [w for w in wanted if w not in known]
+        if absent:
+            raise did_you_mean(f"{family} member", absent[0], known)
+        return wanted
+    if any(c in spec for c in "*?["):
+        hits = [k for k in known if fnmatch.fnmatchcase(k, spec)]
+        if not hits:
+            raise did_you_mean(f"{family} member", spec, known)
+        return hits
+    if spec in known:
+        return [spec]
+    raise did_you_mean(f"{family} member", spec, known)
+
+
+def select_datasets(spec: str | Iterable[str]) -> list[DatasetSelection]:
+    """Resolve a dataset selection to families and members.
+
+    Grammar: comma-separated tokens; ``family`` (all its members), ``family:SPEC`` where SPEC is
+    a member, a range ``a-b`` or a glob; a bare token after ``family:SPEC`` that is not a family
+    name continues that family's member list (so ``smith:1,3`` is members 1 and 3). ``all``
+    selects every family.
+    """
+    _load_plugins()
+    tokens = _split(spec)
+    if not tokens:
+        raise BenchError("no datasets selected (use --datasets smith, or a comma list)")
+    out: dict[str, DatasetSelection] = {}
+    current: str | None = None
+
+    def add(family: str, members: list[str]) -> None:
+        sel = out.setdefault(family, DatasetSelection(family))
+        sel.members.extend(m for m in members if m not in sel.members)
+
+    for tok in tokens:
+        if tok == "all":
+            for fam, obj in DATASETS.items():
+                add(fam, obj.members())
+            current = None
+            continue
+        if ":" in tok:
+            fam, _, mspec = tok.partition(":")
+            if fam not in DATASETS:
+                raise did_you_mean("dataset", fam, DATASETS)
+            add(fam, _expand_members(fam, mspec, DATASETS[fam].members()))
+            current = fam
+            continue
+        if tok in DATASETS:
+            add(tok, DATASETS[tok].members())
+            current = None
+            continue
+        fams = [f for f in DATASETS if any(c in tok for c in "*?[") and fnmatch.fnmatchcase(f, tok)]
+        if fams:
+            for fam in fams:
+                add(fam, DATASETS[fam].members())
+            current = None
+            continue
+        if current is not None:
+            add(current, _expand_members(current, tok, DATASETS[current].members()))
+            continue
+        raise did_you_mean("dataset", tok, DATASETS)
+    return list(out.values())
+
+
+def get_method(name: str) -> MethodInfo:
+    _load_plugins()
+    if name not in METHODS:
+        raise did_you_mean("method", name, METHODS)
+    return METHODS[name]
+
+
+def get_family(name: str) -> DatasetFamily:
+    _load_plugins()
+    if name not in DATASETS:
+        raise did_you_mean("dataset", name, DATASETS)
+    return DATASETS[name]
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load ``family:member`` (e.g. ``smith:1``)."""
+    fam, sep, member = name.partition(":")
+    if not sep:
+        raise BenchError(f"dataset name {name!r} needs a member, e.g. {name}:1")
+    family = get_family(fam)
+    if member not in family.members():
+        raise did_you_mean(f"{fam} member", member, family.members())
+    return family.load(member)

@@ -1,0 +1,83 @@
+"""The estimator contract, in the scikit-learn style.
+
+``__init__`` only stores keyword-only parameters; :meth:`Estimator.fit` does the work and
+returns ``self``; learned results end in ``_``:
+
+* ``adjacency_``: binary ``(N, N)``, ``adjacency_[i, j]`` = the method decides i → j;
+* ``scores_``: continuous non-negative ``(N, N)`` in the same orientation, or ``None`` when the
+  method has no natural continuous score;
+* ``lag_scores_``: optional ``(L, N, N)`` per-lag scores of lagged methods.
+
+The diagonal of both is zero (self-loops are never scored). ``fit`` never sees the ground truth:
+scoring is the runner's job. A subject-level method's ``fit`` takes one ``(T, N)`` array; a
+group-level method's takes a list of them (all subjects of a dataset).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from bench.types import DataError, Estimate, FitContext
+
+
+def check_series(x: Any, *, name: str = "series", min_length: int = 3) -> np.ndarray:
+    """Validate one subject's series and return it as float64 ``(T, N)``.
+
+    Raises :class:`DataError` (one line, naming ``name``) for a wrong number of dimensions,
+    fewer than two nodes, fewer than ``min_length`` time points, non-finite values or a
+    constant node.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 2:
+        raise DataError(f"{name}: expected a (T, N) array, got shape {arr.shape}")
+    t, n = arr.shape
+    if n < 2:
+        raise DataError(f"{name}: needs at least 2 nodes, got {n}")
+    if t < min_length:
+        raise DataError(f"{name}: needs at least {min_length} time points, got {t}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"{name}: {int(bad.sum())} non-finite value(s) (NaN/Inf), first at time {row}, "
+            f"node {col}"
+        )
+    const = np.flatnonzero(np.ptp(arr, axis=0) == 0)
+    if const.size:
+        raise DataError(f"{name}: node(s) {const.tolist()} are constant")
+    return arr
+
+
+class Estimator(BaseEstimator):
+    """Base class of every registered method. Subclasses implement :meth:`fit`."""
+
+    method_name: str = ""
+
+    def fit(self, X: Any, context: FitContext | None = None) -> Estimator:
+        raise NotImplementedError
+
+    def estimate(self) -> Estimate:
+        """The fitted result as an :class:`Estimate`, checked against the contract."""
+        adj = np.asarray(self.adjacency_, dtype=bool).copy()
+        n = adj.shape[0]
+        if adj.shape != (n, n):
+            raise ValueError(f"{self.method_name}: adjacency_ has shape {adj.shape}")
+        np.fill_diagonal(adj, False)
+        scores = getattr(self, "scores_", None)
+        if scores is not None:
+            scores = np.asarray(scores, dtype=np.float64).copy()
+            if scores.shape != (n, n):
+                raise ValueError(f"{self.method_name}: scores_ has shape {scores.shape}")
+            if not np.all(np.isfinite(scores)) or (scores < 0).any():
+                raise ValueError(f"{self.method_name}: scores_ must be finite and non-negative")
+            np.fill_diagonal(scores, 0.0)
+        lag = getattr(self, "lag_scores_", None)
+        return Estimate(
+            adjacency=adj,
+            scores=scores,
+            lag_scores=None if lag is None else np.asarray(lag, dtype=np.float64),
+            extra=dict(getattr(self, "extra_", {}) or {}),
+        )
