@@ -20,10 +20,11 @@ A value given on the command line always wins over the file, including ``False``
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from bench.types import BenchError
 
@@ -69,7 +70,9 @@ class BenchConfig:
         if not isinstance(self.params, dict) or not all(
             isinstance(v, dict) for v in self.params.values()
         ):
-            raise BenchError("params: expected a table of tables, e.g. [params.granger] alpha = 0.01")
+            raise BenchError(
+                "params: expected a table of tables, e.g. [params.granger] alpha = 0.01"
+            )
         return self
 
     @property
@@ -118,7 +121,8 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     unknown = sorted(set(data) - known)
     if unknown:
         raise BenchError(
-            f"config file {p}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f"config file {p}: unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
         )
     return data
 

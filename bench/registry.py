@@ -53,8 +53,10 @@ class MethodInfo:
 
     ``scores`` says what the continuous score is (e.g. ``"|partial correlation|"``), or is
     ``None`` when the method has no natural continuous score; threshold-free metrics are then
-    reported as not applicable. ``oracle`` is true when the method looks at the ground truth
-    to pick anything (a threshold, an epoch); such results are labelled wherever they appear.
+    reported as not applicable. ``lagged`` methods also return per-lag scores
+    (``lag_scores_``, shape ``(L, N, N)``) and their ``scores_`` is the max over lags.
+    ``oracle`` is true when the method looks at the ground truth to pick anything (a threshold,
+    an epoch); such results are labelled wherever they appear.
     """
 
     name: str

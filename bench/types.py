@@ -107,7 +107,7 @@ class Dataset:
         """SHA-256 over the series and truth bytes (a cache key component)."""
         h = hashlib.sha256()
         h.update(self.name.encode())
-        for sid, x in zip(self.subjects, self.series):
+        for sid, x in zip(self.subjects, self.series, strict=True):
             h.update(sid.encode())
             h.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
         for sid in self.subjects:

@@ -56,6 +56,12 @@ class Estimator(BaseEstimator):
 
     method_name: str = ""
 
+    def check_params(self) -> None:
+        """Raise ``ValueError`` with a one-line message for invalid parameter values.
+
+        The runner calls it once before planning any work, so a bad ``--param`` fails fast.
+        """
+
     def fit(self, X: Any, context: FitContext | None = None) -> Estimator:
         raise NotImplementedError
 

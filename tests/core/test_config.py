@@ -14,7 +14,9 @@ def test_defaults():
 
 def test_toml_file_and_overrides(tmp_path):
     f = tmp_path / "b.toml"
-    f.write_text('name = "x"\nmethods = "pc"\nseeds = [4, 5]\nrerun = true\n[params.pc]\nalpha = 0.01\n')
+    f.write_text(
+        'name = "x"\nmethods = "pc"\nseeds = [4, 5]\nrerun = true\n[params.pc]\nalpha = 0.01\n'
+    )
     cfg = build_config(str(f))
     assert (cfg.name, cfg.methods, cfg.seeds, cfg.rerun) == ("x", ["pc"], [4, 5], True)
     assert cfg.params == {"pc": {"alpha": 0.01}}

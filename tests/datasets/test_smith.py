@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench.datasets.smith import DATA_DIR, SmithNetSim
 
+from bench.datasets.smith import DATA_DIR, SmithNetSim
 from bench.registry import UnknownNameError, get_family, load_dataset
 from bench.types import DataError
 

@@ -1,0 +1,323 @@
+"""The ``bench`` command: a thin layer over the Python API.
+
+``bench list methods|datasets``, ``bench run``, ``bench report``, ``bench ui``, ``bench doctor``.
+Errors meant for the user print one line (``bench: error: ...``) and exit with status 2;
+anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bench import __version__
+from bench.types import BenchError
+
+
+def _int_list(values: list[str]) -> list[int]:
+    out = []
+    for v in values:
+        for tok in v.split(","):
+            tok = tok.strip()
+            if not tok:
+                continue
+            try:
+                out.append(int(tok))
+            except ValueError:
+                raise BenchError(f"--seeds: {tok!r} is not an integer") from None
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bench",
+        description="Benchmark brain effective-connectivity estimators on simulated fMRI.",
+    )
+    p.add_argument("--version", action="version", version=f"bench {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ls = sub.add_parser("list", help="list registered methods or datasets")
+    ls.add_argument("what", choices=["methods", "datasets", "metrics"])
+    ls.add_argument("--members", action="store_true", help="list every dataset member")
+
+    run = sub.add_parser("run", help="run a benchmark")
+    run.add_argument("--config", help="a TOML or YAML file describing the benchmark")
+    run.add_argument("--methods", help="'all', a comma list or globs (e.g. pc,granger or pcmci*)")
+    run.add_argument("--datasets", help="e.g. smith, smith:1-4, smith:1,3")
+    run.add_argument("--seeds", nargs="+", help="seeds (default 0 1 2)")
+    run.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    run.add_argument("--batch", type=int, help="subjects per task (default 10)")
+    run.add_argument("--results", help="results folder (default ./results)")
+    run.add_argument("--name", help="benchmark (MLflow experiment) name (default 'bench')")
+    run.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under results)")
+    run.add_argument("--metrics", help="metrics to tabulate, comma list (all are recorded)")
+    run.add_argument("--layout", choices=["auto", "methods", "datasets"], help="table layout")
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=VALUE",
+        help="override a method parameter, e.g. granger.alpha=0.01 (repeatable)",
+    )
+    run.add_argument("--rerun", action="store_true", default=None, help="ignore cached records")
+    run.add_argument(
+        "--no-track", dest="track", action="store_false", default=None, help="do not log to MLflow"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("report", help="rebuild the tables from tracked MLflow runs")
+    rep.add_argument("--results", default="results")
+    rep.add_argument("--name", default="bench", help="benchmark (MLflow experiment) name")
+    rep.add_argument("--tracking-uri")
+    rep.add_argument("--metrics", help="comma list (default: the standard set)")
+    rep.add_argument("--layout", choices=["auto", "methods", "datasets"], default="auto")
+    rep.add_argument("--out", help="folder for the tables (default results/tables/<name>)")
+
+    ui = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1")
+    ui.add_argument("--results", default="results")
+    ui.add_argument("--tracking-uri")
+    ui.add_argument("--port", type=int, default=5000)
+
+    sub.add_parser("doctor", help="what is installed, GPUs, backbones, unavailable methods")
+    return p
+
+
+def _parse_param(text: str) -> tuple[str, str, object]:
+    import json
+
+    head, eq, raw = text.partition("=")
+    method, dot, name = head.rpartition(".")
+    if not eq or not dot or not method or not name:
+        raise BenchError(f"--param {text!r}: expected METHOD.NAME=VALUE, e.g. granger.alpha=0.01")
+    try:
+        value: object = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return method, name, value
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bench import registry
+
+    registry._load_plugins()
+    if args.what == "methods":
+        rows = [("name", "level", "deterministic", "gpu", "scores", "status", "citation")]
+        for m in registry.METHODS.values():
+            missing = m.missing_packages()
+            status = "missing " + ",".join(missing) if missing else "ok"
+            rows.append(
+                (
+                    m.name + ("†" if m.oracle else ""),
+                    m.level,
+                    "yes" if m.deterministic else "no",
+                    "yes" if m.needs_gpu else "no",
+                    m.scores or "none (AUROC n/a)",
+                    status,
+                    m.citation.split(".")[0][:40],
+                )
+            )
+        print(_text_table(rows))
+    elif args.what == "datasets":
+        rows = [("name", "members", "TR (s)", "licence", "citation")]
+        for name, fam in registry.DATASETS.items():
+            members = fam.members()
+            span = (
+                f"{members[0]}..{members[-1]} ({len(members)})"
+                if len(members) > 3
+                else ",".join(members)
+            )
+            rows.append(
+                (
+                    name,
+                    span,
+                    str(fam.info.tr or "-"),
+                    fam.info.licence[:30],
+                    fam.info.citation.split(".")[0][:40],
+                )
+            )
+            if args.members:
+                for m in members:
+                    rows.append((f"  {name}:{m}", fam.describe_member(m), "", "", ""))
+        print(_text_table(rows))
+        if not args.members:
+            print("\n(--members lists every member; select them as smith:1-4 or smith:1,3)")
+    else:
+        from bench.metrics import METRICS
+
+        rows = [("name", "better", "needs scores", "description")]
+        for m in METRICS.values():
+            rows.append(
+                (
+                    m.name,
+                    "higher" if m.higher_is_better else "lower",
+                    "yes" if m.needs_scores else "no",
+                    m.description.splitlines()[0][:70],
+                )
+            )
+        print(_text_table(rows))
+    return 0
+
+
+def _text_table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for k, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.config import build_config
+    from bench.runner import run_benchmark
+
+    params: dict[str, dict[str, object]] = {}
+    if args.config:
+        from bench.config import load_config_file
+
+        params = {k: dict(v) for k, v in load_config_file(args.config).get("params", {}).items()}
+    for text in args.param:
+        method, name, value = _parse_param(text)
+        params.setdefault(method, {})[name] = value
+    config = build_config(
+        args.config,
+        methods=args.methods,
+        datasets=args.datasets,
+        seeds=_int_list(args.seeds) if args.seeds else None,
+        jobs=args.jobs,
+        batch=args.batch,
+        results=args.results,
+        name=args.name,
+        tracking_uri=args.tracking_uri,
+        metrics=args.metrics.split(",") if args.metrics else None,
+        layout=args.layout,
+        params=params or None,
+        rerun=args.rerun,
+        track=args.track,
+    )
+    result = run_benchmark(config, progress=not args.quiet)
+    failed = [r for r in result.records if r.status != "ok"]
+    print(result.tables_text)
+    print()
+    where = config.results_dir / "tables" / config.name
+    print(
+        f"{len(result.records)} fits ({result.n_computed} computed, {result.n_cached} cached, "
+        f"{len(failed)} not ok) in {result.wall_time_s:.1f} s"
+    )
+    print(f"tables: {where}/  (Markdown, LaTeX, CSV; per-subject metrics in per_subject.csv)")
+    if config.track:
+        print(
+            f"MLflow: experiment '{config.name}' at {_uri(config)}; open it with: bench ui"
+            + (f" --results {config.results}" if config.results != "results" else "")
+        )
+    return 0
+
+
+def _uri(config) -> str:  # type: ignore[no-untyped-def]
+    from bench.tracking import resolve_uri
+
+    return resolve_uri(config, config.results_dir)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.config import DEFAULT_TABLE_METRICS, BenchConfig
+    from bench.reports.tables import render_markdown, summarize, write_tables
+    from bench.tracking import Tracker
+
+    config = BenchConfig(name=args.name, results=args.results, tracking_uri=args.tracking_uri)
+    if not Path(args.results).is_dir() and not (
+        args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    ):
+        raise BenchError(f"results folder {args.results}: not found (run 'bench run' first)")
+    tracker = Tracker.open(config, Path(args.results))
+    long = tracker.long_frame()
+    if long.empty:
+        raise BenchError(f"experiment '{args.name}' at {tracker.uri} has no finished result runs")
+    from bench import registry
+
+    registry._load_plugins()
+    oracle = frozenset(n for n, m in registry.METHODS.items() if m.oracle)
+    metrics = args.metrics.split(",") if args.metrics else list(DEFAULT_TABLE_METRICS)
+    from bench.metrics import get_metric
+
+    for m in metrics:
+        get_metric(m)
+    summary = summarize(long)
+    out = Path(args.out) if args.out else Path(args.results) / "tables" / args.name
+    files = write_tables(
+        summary,
+        out,
+        [m for m in metrics if m in set(long["metric"])],
+        layout=args.layout,
+        oracle_methods=oracle,
+    )
+    for m in ("f1", "shd"):
+        if m in set(long["metric"]):
+            print(render_markdown(summary, m, layout=args.layout, oracle_methods=oracle))
+            print()
+    print(f"wrote {len(files)} files to {out}/")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from bench.config import BenchConfig
+    from bench.tracking import resolve_uri
+
+    config = BenchConfig(results=args.results, tracking_uri=args.tracking_uri)
+    uri = resolve_uri(config, Path(args.results))
+    if uri.startswith("sqlite:") and not (Path(args.results) / "mlflow.db").is_file():
+        raise BenchError(
+            f"no MLflow store at {Path(args.results) / 'mlflow.db'} (run 'bench run' first)"
+        )
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+    ]
+    print(f"MLflow UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bench.doctor import report
+
+    print(report())
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "report": cmd_report,
+    "ui": cmd_ui,
+    "doctor": cmd_doctor,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "bench: interrupted; finished fits are kept and will not be recomputed", file=sys.stderr
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,643 @@
+"""Plan, execute, score, record: the benchmark loop.
+
+Flow: config → plan of fits (method × dataset × seed × subject) → executor → estimates →
+metrics → records → MLflow → tables.
+
+* **Plan.** A subject-level method gives one fit per subject; a group-level method one fit per
+  dataset (subject ``"group"``, all subjects as input). A deterministic method is fitted once
+  (seed tag ``det``) and that result serves every seed; a stochastic one once per seed.
+* **Seeds.** A stochastic fit gets ``random_state`` from ``numpy.random.SeedSequence`` with entropy
+  ``[seed, crc32(dataset), subject index]``, so the stream is fixed by the seed and the task,
+  not by the plan's order or the number of workers.
+* **Executor.** Subject-level fits run in batches of ``batch`` subjects on a process pool of
+  ``jobs`` workers (in-process when ``jobs == 1``), each worker limited to
+  ``cores // jobs`` BLAS/OpenMP threads. Group-level fits (BrainEC-LLM) run in the driver one at a
+  time with every core (or the GPU).
+* **Scoring.** Estimators never see the truth: workers return estimates, and the driver scores
+  them with :func:`bench.metrics.compute_metrics`. Estimates that carry per-epoch matrices
+  (``extra["epoch_adjacency"]``) also get **oracle** metrics (``oracle_best_f1`` = the best F1
+  over epochs, chosen against the truth), always prefixed ``oracle_``.
+* **Records and cache.** Each fit's record is written atomically (see :mod:`bench.records`); a
+  fit whose key (method + parameters + dataset + data hash + seed + code version) has an ``ok``
+  record is not recomputed (``rerun=True`` forces it); metrics are recomputed from the stored
+  estimate so they always follow the current scoring code.
+* **Aggregation.** Per-subject metrics → mean over subjects per (method, dataset, seed) → mean ±
+  std over seeds in the tables. A failed fit never stops the others; it is recorded with its
+  status and error, and a (method, dataset, seed) with no successful fit is missing from tables.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import importlib
+import inspect
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+import traceback
+import zlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench import __version__
+from bench.config import BenchConfig
+from bench.records import Record, RecordStore, atomic_write_text, record_key
+from bench.registry import MethodInfo, get_method, load_dataset, select_datasets, select_methods
+from bench.types import BenchError, Dataset, Estimate, FitContext, UnavailableError
+
+KEY_PACKAGES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "statsmodels",
+    "causal-learn",
+    "tigramite",
+    "torch",
+    "transformers",
+    "peft",
+    "mlflow",
+)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the key packages (``missing`` when absent)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"bench": __version__, "python": sys.version.split()[0]}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def code_revision() -> str:
+    """The git commit of the source tree (``+dirty`` when modified), or ``unknown``."""
+    import subprocess
+
+    src = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def method_code_version(info: MethodInfo) -> str:
+    """Hash of the method's source (its module, or its whole sub-package) and the base class.
+
+    Part of the cache key: changing a method's code invalidates exactly its records.
+    """
+    module = importlib.import_module(info.cls.__module__)
+    path = Path(inspect.getfile(module))
+    files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+    if info.cls.__module__.count(".") >= 3:  # a module inside a method sub-package
+        files = sorted(path.parent.rglob("*.py"))
+    files.append(Path(__file__).resolve().parent.parent / "methods" / "base.py")
+    h = hashlib.sha256()
+    for f in files:
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def subject_hash(x: np.ndarray, truth: np.ndarray) -> str:
+    h = hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(truth, dtype=np.uint8).tobytes())
+    return h.hexdigest()[:16]
+
+
+def fit_random_state(seed: int, dataset: str, index: int) -> int:
+    """The ``random_state`` of one stochastic fit (see the module docstring)."""
+    ss = np.random.SeedSequence([seed, zlib.crc32(dataset.encode()), index])
+    return int(ss.generate_state(1)[0])
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass
+class Fit:
+    """One estimator fit: one subject (or the whole dataset for a group-level method)."""
+
+    method: str
+    params: dict[str, Any]
+    dataset: str
+    subject: str
+    index: int
+    seed: int | None
+    key: str
+    data_hash: str
+
+
+@dataclass
+class Plan:
+    config: BenchConfig
+    methods: list[MethodInfo]
+    datasets: dict[str, Dataset]
+    fits: list[Fit]
+    skipped: dict[str, str] = field(default_factory=dict)  # method -> reason left out
+
+
+def _has_cuda() -> bool:
+    if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
+        return False
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False
+
+
+def resolve_methods(spec: list[str]) -> tuple[list[MethodInfo], dict[str, str]]:
+    """Selected methods, leaving GPU methods out of ``all`` on a machine without CUDA."""
+    names = select_methods(spec)
+    explicit = set()
+    for tok in ",".join(spec).split(","):
+        tok = tok.strip()
+        if tok and tok != "all":
+            explicit.update(select_methods(tok))
+    infos, skipped = [], {}
+    cuda = None
+    for name in names:
+        info = get_method(name)
+        if info.needs_gpu and name not in explicit:
+            cuda = _has_cuda() if cuda is None else cuda
+            if not cuda:
+                skipped[name] = (
+                    "needs a GPU and none is visible; left out of 'all' "
+                    f"(run it on the CPU with --methods {name})"
+                )
+                continue
+        infos.append(info)
+    if not infos:
+        raise BenchError(
+            "no methods left to run: " + "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        )
+    return infos, skipped
+
+
+def make_plan(config: BenchConfig) -> Plan:
+    """Resolve names, load data, check parameters, and list every fit. Fails before computing."""
+    methods, skipped = resolve_methods(config.methods)
+    for name, params in config.params.items():
+        info = get_method(name)  # unknown method names in params raise with "did you mean"
+        try:  # unknown parameter names and invalid values raise here, before any work
+            info.make(**params).check_params()
+        except (ValueError, TypeError) as exc:
+            raise BenchError(f"invalid parameter: {exc}") from None
+    datasets: dict[str, Dataset] = {}
+    for sel in select_datasets(config.datasets):
+        for name in sel.names:
+            datasets[name] = load_dataset(name)
+    fits: list[Fit] = []
+    for info in methods:
+        params = {**info.defaults, **config.params.get(info.name, {})}
+        code = method_code_version(info)
+        seeds: list[int | None] = [None] if info.deterministic else list(config.seeds)
+        for ds in datasets.values():
+            if info.level == "group":
+                units = [("group", 0, ds.data_hash())]
+            else:
+                units = [
+                    (sid, k, subject_hash(x, ds.truth_for(sid)))
+                    for k, (sid, x) in enumerate(zip(ds.subjects, ds.series, strict=True))
+                ]
+            for seed in seeds:
+                for sid, k, dh in units:
+                    key = record_key(info.name, params, ds.name, dh, seed, code)
+                    fits.append(Fit(info.name, params, ds.name, sid, k, seed, key, dh))
+    return Plan(config, methods, datasets, fits, skipped)
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _limit_threads(n: int) -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
+    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
+        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def execute_fits(
+    method: str,
+    params: dict[str, Any],
+    context: dict[str, Any],
+    items: list[tuple[str, int | None, Any]],
+) -> list[dict[str, Any]]:
+    """Fit ``method`` on each ``(subject, random_state, X)``; never raises.
+
+    Returns one dict per item with ``status`` (``ok`` / ``failed`` / ``unavailable``), ``error``,
+    ``estimate``, ``wall_time_s`` and ``peak_rss_mb`` (the process's high-water mark after the
+    fit). Runs in a worker process or in the driver.
+    """
+    out = []
+    try:
+        info = get_method(method)
+    except Exception as exc:  # pragma: no cover - names are resolved before planning
+        return [_failure(s, exc) for s, _, _ in items]
+    missing = info.missing_packages()
+    for subject, random_state, x in items:
+        if missing:
+            out.append(
+                {
+                    "subject": subject,
+                    "status": "unavailable",
+                    "error": f"missing package(s): {', '.join(missing)}",
+                    "estimate": None,
+                    "wall_time_s": 0.0,
+                    "peak_rss_mb": _peak_rss_mb(),
+                }
+            )
+            continue
+        t0 = time.perf_counter()
+        try:
+            p = dict(params)
+            if random_state is not None and "random_state" in info.defaults:
+                p["random_state"] = random_state
+            est = info.make(**p)
+            ctx = FitContext(**{**context, "dataset": f"{context['dataset']} {subject}"})
+            est.fit(x, ctx)
+            result = est.estimate()
+            out.append(
+                {
+                    "subject": subject,
+                    "status": "ok",
+                    "error": "",
+                    "estimate": result,
+                    "wall_time_s": time.perf_counter() - t0,
+                    "peak_rss_mb": _peak_rss_mb(),
+                }
+            )
+        except Exception as exc:
+            r = _failure(subject, exc)
+            r["wall_time_s"] = time.perf_counter() - t0
+            out.append(r)
+    return out
+
+
+def _failure(subject: str, exc: BaseException) -> dict[str, Any]:
+    status = "unavailable" if isinstance(exc, UnavailableError) else "failed"
+    msg = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BenchError) else str(exc)
+    if not isinstance(exc, BenchError):
+        tb = traceback.extract_tb(exc.__traceback__)
+        if tb:
+            msg += f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})"
+    return {
+        "subject": subject,
+        "status": status,
+        "error": msg.splitlines()[0] if msg else type(exc).__name__,
+        "estimate": None,
+        "wall_time_s": 0.0,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(truth: np.ndarray, est: Estimate) -> dict[str, float | None]:
+    """Metrics of one estimate; oracle metrics over epochs when the estimate carries them."""
+    from bench.metrics import compute_metrics
+
+    m = compute_metrics(truth, est.adjacency, est.scores)
+    epochs = est.extra.get("epoch_adjacency")
+    if isinstance(epochs, np.ndarray) and epochs.ndim == 3 and len(epochs):
+        per_epoch = [compute_metrics(truth, a.astype(bool), None) for a in epochs]
+        for name, best in (("f1", max), ("precision", max), ("recall", max)):
+            m[f"oracle_best_{name}"] = best(e[name] for e in per_epoch)  # type: ignore[type-var]
+        for name in ("shd", "shd_fpfn"):
+            m[f"oracle_best_{name}"] = min(e[name] for e in per_epoch)  # type: ignore[type-var]
+    return m
+
+
+# --------------------------------------------------------------------------- driver
+
+
+@dataclass
+class RunResult:
+    """What a benchmark run produced."""
+
+    config: BenchConfig
+    records: list[Record]
+    long: pd.DataFrame  # method, dataset, seed, metric, value (mean over subjects)
+    per_subject: pd.DataFrame
+    table_files: list[Path]
+    tables_text: str
+    skipped: dict[str, str]
+    n_computed: int
+    n_cached: int
+    experiment_id: str | None = None
+    wall_time_s: float = 0.0
+
+
+def _iter_tasks(plan: Plan, pending: list[Fit]) -> list[tuple[Fit, list[Fit]]]:
+    """Batches of ``config.batch`` pending subject-level fits per (method, dataset, seed)."""
+    groups: dict[tuple[str, str, int | None], list[Fit]] = defaultdict(list)
+    for f in pending:
+        groups[(f.method, f.dataset, f.seed)].append(f)
+    tasks = []
+    for fits in groups.values():
+        for i in range(0, len(fits), plan.config.batch):
+            batch = fits[i : i + plan.config.batch]
+            tasks.append((batch[0], batch))
+    return tasks
+
+
+def _payload(plan: Plan, fits: list[Fit]) -> tuple[str, dict[str, Any], dict[str, Any], list]:
+    f0 = fits[0]
+    ds = plan.datasets[f0.dataset]
+    info = get_method(f0.method)
+    context = {
+        "dataset": ds.name,
+        "family": ds.info.kind,
+        "description": ds.info.description,
+        "tr": ds.tr,
+        "seed": f0.seed,
+    }
+    items = []
+    for f in fits:
+        rs = None if f.seed is None else fit_random_state(f.seed, f.dataset, f.index)
+        x = list(ds.series) if info.level == "group" else ds.series[f.index]
+        items.append((f.subject, rs, x))
+    return f0.method, f0.params, context, items
+
+
+def run_benchmark(
+    config: BenchConfig,
+    *,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run a whole benchmark described by ``config`` and return its results."""
+    from bench import tracking
+    from bench.reports.tables import render_markdown, summarize, write_tables
+
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    t_start = time.perf_counter()
+    results = config.results_dir
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        probe = results / ".bench-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise BenchError(f"results folder {results}: not writable ({exc.strerror})") from None
+
+    plan = make_plan(config)
+    tracker = None
+    if config.track:
+        tracker = tracking.Tracker.open(config, results)  # fails before computing if unreachable
+
+    store = RecordStore(results)
+    versions = package_versions()
+    codes = {m.name: method_code_version(m) for m in plan.methods}
+    records: dict[str, Record] = {}
+    pending: list[Fit] = []
+    for f in plan.fits:
+        if not config.rerun:
+            rec = store.load_ok(store.find(f.method, f.dataset, f.subject, f.seed, f.key))
+            if rec is not None:
+                records[f.key] = rec
+                continue
+        pending.append(f)
+    n_cached = len(plan.fits) - len(pending)
+
+    for name, why in plan.skipped.items():
+        say(f"note: {name}: {why}")
+    n_methods, n_data = len(plan.methods), len(plan.datasets)
+    say(
+        f"plan: {n_methods} method(s) × {n_data} dataset(s) × seeds {config.seeds}: "
+        f"{len(plan.fits)} fits ({n_cached} cached, {len(pending)} to compute) "
+        f"with {config.n_jobs} job(s)"
+    )
+
+    def finish(f: Fit, r: dict[str, Any]) -> None:
+        est: Estimate | None = r["estimate"]
+        extra_small = {
+            k: v for k, v in (est.extra if est else {}).items() if not isinstance(v, np.ndarray)
+        }
+        rec = Record(
+            key=f.key,
+            method=f.method,
+            params=f.params,
+            dataset=f.dataset,
+            data_hash=f.data_hash,
+            subject=f.subject,
+            seed=f.seed,
+            status=r["status"],
+            error=r["error"],
+            wall_time_s=round(r["wall_time_s"], 6),
+            peak_rss_mb=round(r["peak_rss_mb"], 1),
+            versions=versions,
+            code_version=codes[f.method],
+            extra=extra_small,
+            estimate=est,
+        )
+        store.write(rec)
+        records[f.key] = rec
+        if rec.status != "ok":
+            say(f"warning: {f.method} on {f.dataset} {f.subject}: {rec.status}: {rec.error}")
+
+    bar = None
+    if progress and pending:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(pending), unit="fit", desc="fitting", file=sys.stderr, dynamic_ncols=True
+        )
+
+    def advance(fits: list[Fit]) -> None:
+        if bar is not None:
+            bar.set_postfix_str(f"{fits[0].method} {fits[0].dataset}", refresh=False)
+            bar.update(len(fits))
+
+    group_fits = [f for f in pending if get_method(f.method).level == "group"]
+    subject_fits = [f for f in pending if get_method(f.method).level != "group"]
+    tasks = _iter_tasks(plan, subject_fits)
+    try:
+        if config.n_jobs == 1 or len(tasks) <= 1:
+            for _, fits in tasks:
+                for f, r in zip(fits, execute_fits(*_payload(plan, fits)), strict=True):
+                    finish(f, r)
+                advance(fits)
+        else:
+            threads = max(1, (os.cpu_count() or 1) // config.n_jobs)
+            ctx = mp.get_context("spawn")
+            with cf.ProcessPoolExecutor(
+                max_workers=config.n_jobs,
+                mp_context=ctx,
+                initializer=_limit_threads,
+                initargs=(threads,),
+            ) as pool:
+                futures = {
+                    pool.submit(execute_fits, *_payload(plan, fits)): fits for _, fits in tasks
+                }
+                try:
+                    for fut in cf.as_completed(futures):
+                        fits = futures[fut]
+                        try:
+                            res = fut.result()
+                        except Exception as exc:  # a worker died (segfault, out of memory)
+                            res = [_failure(f.subject, exc) for f in fits]
+                            for r in res:
+                                r["error"] = f"worker process died: {r['error']}"
+                        for f, r in zip(fits, res, strict=True):
+                            finish(f, r)
+                        advance(fits)
+                except KeyboardInterrupt:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+        for f in group_fits:
+            if bar is not None:
+                bar.set_postfix_str(f"{f.method} {f.dataset} (group)", refresh=True)
+            (r,) = execute_fits(*_payload(plan, [f]))
+            finish(f, r)
+            advance([f])
+    finally:
+        if bar is not None:
+            bar.close()
+
+    # ---- score (driver only: the truth never reaches an estimator)
+    per_subject_rows = []
+    ordered: list[Record] = []
+    for f in plan.fits:
+        rec = records[f.key]
+        ordered.append(rec)
+        ds = plan.datasets[f.dataset]
+        if rec.status == "ok" and rec.estimate is not None:
+            truth = ds.group_truth() if f.subject == "group" else ds.truth_for(f.subject)
+            rec.metrics = score(truth, rec.estimate)
+        seeds = config.seeds if f.seed is None else [f.seed]
+        for s in seeds:
+            row = {
+                "method": f.method,
+                "dataset": f.dataset,
+                "seed": s,
+                "subject": f.subject,
+                "status": rec.status,
+                "error": rec.error,
+                "reused_across_seeds": f.seed is None,
+                "wall_time_s": rec.wall_time_s,
+                "peak_rss_mb": rec.peak_rss_mb,
+            }
+            row.update({k: (np.nan if v is None else v) for k, v in rec.metrics.items()})
+            per_subject_rows.append(row)
+    per_subject = pd.DataFrame(per_subject_rows)
+    long = aggregate(per_subject)
+
+    # ---- tables
+    tables_dir = results / "tables" / config.name
+    oracle = frozenset(m.name for m in plan.methods if m.oracle)
+    summary = summarize(long) if len(long) else None
+    table_files: list[Path] = []
+    text = ""
+    if summary is not None:
+        metrics = [m for m in config.metrics if m in set(long["metric"])]
+        table_files = write_tables(
+            summary, tables_dir, metrics, layout=config.layout, oracle_methods=oracle
+        )
+        ps_path = tables_dir / "per_subject.csv"
+        atomic_write_text(ps_path, per_subject.to_csv(index=False))
+        table_files.append(ps_path)
+        text = "\n\n".join(
+            render_markdown(summary, m, layout=config.layout, oracle_methods=oracle)
+            for m in ("f1", "shd")
+            if m in set(long["metric"])
+        )
+
+    # ---- tracking (driver only)
+    exp_id = None
+    if tracker is not None:
+        exp_id = tracker.experiment_id
+        n_new = tracker.log_results(plan, ordered, per_subject, versions)
+        if n_new or not tracker.has_summary():
+            tracker.log_summary(config, table_files)
+
+    return RunResult(
+        config=config,
+        records=ordered,
+        long=long,
+        per_subject=per_subject,
+        table_files=table_files,
+        tables_text=text,
+        skipped=plan.skipped,
+        n_computed=len(pending),
+        n_cached=n_cached,
+        experiment_id=exp_id,
+        wall_time_s=time.perf_counter() - t_start,
+    )
+
+
+NON_METRIC_COLUMNS = {
+    "method",
+    "dataset",
+    "seed",
+    "subject",
+    "status",
+    "error",
+    "reused_across_seeds",
+    "wall_time_s",
+    "peak_rss_mb",
+}
+
+
+def aggregate(per_subject: pd.DataFrame) -> pd.DataFrame:
+    """Mean over successful subjects per (method, dataset, seed), as a long table.
+
+    Returns columns ``method, dataset, seed, metric, value``; ``value`` is NaN where the metric
+    is not applicable to every subject (e.g. AUROC of a method without scores). A (method,
+    dataset, seed) without any successful subject has no rows (it is missing, not zero).
+    Also adds ``seconds_per_fit`` (mean wall time per fit).
+    """
+    if per_subject.empty:
+        return pd.DataFrame(columns=["method", "dataset", "seed", "metric", "value"])
+    ok = per_subject[per_subject["status"] == "ok"]
+    metric_cols = [c for c in per_subject.columns if c not in NON_METRIC_COLUMNS]
+    rows = []
+    for (method, dataset, seed), g in ok.groupby(["method", "dataset", "seed"], sort=False):
+        for c in metric_cols:
+            vals = g[c].to_numpy(dtype=float)
+            value = float(np.nanmean(vals)) if np.isfinite(vals).any() else np.nan
+            rows.append((method, dataset, seed, c, value))
+        rows.append((method, dataset, seed, "seconds_per_fit", float(g["wall_time_s"].mean())))
+    return pd.DataFrame(rows, columns=["method", "dataset", "seed", "metric", "value"])

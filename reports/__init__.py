@@ -1,0 +1,1 @@
+"""Result tables (Markdown, LaTeX, CSV) built from records or tracked MLflow runs."""
