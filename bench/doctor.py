@@ -35,11 +35,17 @@ def report() -> str:
     except (ImportError, AttributeError) as exc:
         lines.append(f"  (not available: {exc})")
     registry._load_plugins()
+    from bench.runner import _has_cuda
+
+    cuda = _has_cuda()
     lines.append("methods:")
     for m in registry.METHODS.values():
         missing = m.missing_packages()
         state = f"unavailable: missing package(s) {', '.join(missing)}" if missing else "ok"
-        if not missing and m.needs_gpu and "no GPU" not in state:
-            state += " (GPU model; left out of 'all' without CUDA)"
-        lines.append(f"  {m.name:28s} {state}")
+        notes = []
+        if not m.in_all:
+            notes.append("not in 'all': select it by name")
+        elif m.needs_gpu and not cuda:
+            notes.append("GPU model: left out of 'all' here; runs on the CPU when named")
+        lines.append(f"  {m.name:28s} {state}" + (f" ({'; '.join(notes)})" if notes else ""))
     return "\n".join(lines)

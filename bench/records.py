@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -116,7 +117,12 @@ class RecordStore:
         self.root = Path(root) / "records"
 
     def folder(self, method: str, dataset: str) -> Path:
-        return self.root / method / dataset.replace(":", "_")
+        """``records/<method>/<dataset slug>``; a name with other characters than letters,
+        digits, ``._-`` (e.g. ``folder:/path/to/study``) gets a slug plus a short hash."""
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.replace(":", "_")).strip("_")
+        if slug != dataset.replace(":", "_"):
+            slug = f"{slug[-60:]}-{hashlib.sha256(dataset.encode()).hexdigest()[:8]}"
+        return self.root / method / slug
 
     def path(self, rec: Record) -> Path:
         return self.folder(rec.method, rec.dataset) / f"{rec.stem}.json"

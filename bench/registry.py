@@ -155,15 +155,28 @@ class DatasetFamily:
     """A family of datasets (``smith``) with named members (``"1"`` ... ``"28"``).
 
     Subclasses set ``info`` and implement :meth:`members` and :meth:`load`.
+
+    * ``seeded = True`` marks generated data: :meth:`load` is then called once per run seed
+      (``load(member, seed=s)``) and every method is fitted on each seed's data.
+    * :meth:`expand` lets a family accept member specs beyond its listed members (aliases such
+      as ``net5``, or a path for user data); :meth:`accepts` says whether a member can load.
     """
 
     info: DatasetInfo
+    seeded: bool = False
 
     def members(self) -> list[str]:
         raise NotImplementedError
 
-    def load(self, member: str) -> Dataset:
+    def load(self, member: str, seed: int | None = None) -> Dataset:
         raise NotImplementedError
+
+    def expand(self, spec: str) -> list[str] | None:
+        """Members for a family-specific ``spec``, or ``None`` to use the standard grammar."""
+        return None
+
+    def accepts(self, member: str) -> bool:
+        return member in self.members()
 
     def describe_member(self, member: str) -> str:
         """One line about a member, for ``bench list datasets``."""
@@ -245,6 +258,9 @@ class DatasetSelection:
 
 
 def _expand_members(family: str, spec: str, known: list[str]) -> list[str]:
+    special = DATASETS[family].expand(spec)
+    if special is not None:
+        return special
     m = _RANGE.match(spec)
     if m:
         lo, hi = int(m.group(1)), int(m.group(2))
@@ -328,12 +344,14 @@ def get_family(name: str) -> DatasetFamily:
     return DATASETS[name]
 
 
-def load_dataset(name: str) -> Dataset:
-    """Load ``family:member`` (e.g. ``smith:1``)."""
+def load_dataset(name: str, seed: int | None = None) -> Dataset:
+    """Load ``family:member`` (e.g. ``smith:1``); ``seed`` is for generated (seeded) families."""
     fam, sep, member = name.partition(":")
     if not sep:
         raise BenchError(f"dataset name {name!r} needs a member, e.g. {name}:1")
     family = get_family(fam)
-    if member not in family.members():
+    if not family.accepts(member):
         raise did_you_mean(f"{fam} member", member, family.members())
+    if family.seeded:
+        return family.load(member, seed=0 if seed is None else seed)
     return family.load(member)

@@ -51,7 +51,14 @@ import pandas as pd
 from bench import __version__
 from bench.config import BenchConfig
 from bench.records import Record, RecordStore, atomic_write_text, record_key
-from bench.registry import MethodInfo, get_method, load_dataset, select_datasets, select_methods
+from bench.registry import (
+    MethodInfo,
+    get_family,
+    get_method,
+    load_dataset,
+    select_datasets,
+    select_methods,
+)
 from bench.types import BenchError, Dataset, Estimate, FitContext, UnavailableError
 
 KEY_PACKAGES = (
@@ -152,18 +159,22 @@ class Fit:
     dataset: str
     subject: str
     index: int
-    seed: int | None
+    seed: int | None  # None: a deterministic fit that serves every seed
     key: str
     data_hash: str
+    data_seed: int | None = None  # the seed that generated the data (seeded families)
 
 
 @dataclass
 class Plan:
     config: BenchConfig
     methods: list[MethodInfo]
-    datasets: dict[str, Dataset]
+    datasets: dict[tuple[str, int | None], Dataset]  # (name, data seed or None) -> data
     fits: list[Fit]
     skipped: dict[str, str] = field(default_factory=dict)  # method -> reason left out
+
+    def data(self, fit: Fit) -> Dataset:
+        return self.datasets[(fit.dataset, fit.data_seed)]
 
 
 def _has_cuda() -> bool:
@@ -178,7 +189,8 @@ def _has_cuda() -> bool:
 
 
 def resolve_methods(spec: list[str]) -> tuple[list[MethodInfo], dict[str, str]]:
-    """Selected methods, leaving GPU methods out of ``all`` on a machine without CUDA."""
+    """Selected methods. ``all`` leaves out slow methods, and GPU methods on a machine without
+    CUDA; each left out with its reason. Methods named explicitly (or by a glob) always run."""
     names = select_methods(spec)
     explicit = set()
     for tok in ",".join(spec).split(","):
@@ -189,6 +201,9 @@ def resolve_methods(spec: list[str]) -> tuple[list[MethodInfo], dict[str, str]]:
     cuda = None
     for name in names:
         info = get_method(name)
+        if info.slow and name not in explicit:
+            skipped[name] = f"slow; left out of 'all' (run it with --methods {name})"
+            continue
         if info.needs_gpu and name not in explicit:
             cuda = _has_cuda() if cuda is None else cuda
             if not cuda:
@@ -214,16 +229,18 @@ def make_plan(config: BenchConfig) -> Plan:
             info.make(**params).check_params()
         except (ValueError, TypeError) as exc:
             raise BenchError(f"invalid parameter: {exc}") from None
-    datasets: dict[str, Dataset] = {}
+    # Data: one instance per dataset, or one per seed for generated (seeded) families.
+    datasets: dict[tuple[str, int | None], Dataset] = {}
     for sel in select_datasets(config.datasets):
+        family = get_family(sel.family)
         for name in sel.names:
-            datasets[name] = load_dataset(name)
+            for s in config.seeds if family.seeded else [None]:
+                datasets[(name, s)] = load_dataset(name, seed=s)
     fits: list[Fit] = []
     for info in methods:
         params = {**info.defaults, **config.params.get(info.name, {})}
         code = method_code_version(info)
-        seeds: list[int | None] = [None] if info.deterministic else list(config.seeds)
-        for ds in datasets.values():
+        for (name, data_seed), ds in datasets.items():
             if info.level == "group":
                 units = [("group", 0, ds.data_hash())]
             else:
@@ -231,10 +248,14 @@ def make_plan(config: BenchConfig) -> Plan:
                     (sid, k, subject_hash(x, ds.truth_for(sid)))
                     for k, (sid, x) in enumerate(zip(ds.subjects, ds.series, strict=True))
                 ]
+            if data_seed is not None:
+                seeds: list[int | None] = [data_seed]
+            else:
+                seeds = [None] if info.deterministic else list(config.seeds)
             for seed in seeds:
                 for sid, k, dh in units:
-                    key = record_key(info.name, params, ds.name, dh, seed, code)
-                    fits.append(Fit(info.name, params, ds.name, sid, k, seed, key, dh))
+                    key = record_key(info.name, params, name, dh, seed, code)
+                    fits.append(Fit(info.name, params, name, sid, k, seed, key, dh, data_seed))
     return Plan(config, methods, datasets, fits, skipped)
 
 
@@ -385,7 +406,7 @@ def _iter_tasks(plan: Plan, pending: list[Fit]) -> list[tuple[Fit, list[Fit]]]:
 
 def _payload(plan: Plan, fits: list[Fit]) -> tuple[str, dict[str, Any], dict[str, Any], list]:
     f0 = fits[0]
-    ds = plan.datasets[f0.dataset]
+    ds = plan.data(f0)
     info = get_method(f0.method)
     context = {
         "dataset": ds.name,
@@ -444,7 +465,11 @@ def run_benchmark(
 
     for name, why in plan.skipped.items():
         say(f"note: {name}: {why}")
-    n_methods, n_data = len(plan.methods), len(plan.datasets)
+    for (name, data_seed), ds in plan.datasets.items():
+        for sid, why in ds.missing.items():
+            at = "" if data_seed is None else f" (seed {data_seed})"
+            say(f"note: {name}{at}: subject {sid} is missing and is skipped: {why}")
+    n_methods, n_data = len(plan.methods), len({name for name, _ in plan.datasets})
     say(
         f"plan: {n_methods} method(s) × {n_data} dataset(s) × seeds {config.seeds}: "
         f"{len(plan.fits)} fits ({n_cached} cached, {len(pending)} to compute) "
@@ -543,7 +568,7 @@ def run_benchmark(
     for f in plan.fits:
         rec = records[f.key]
         ordered.append(rec)
-        ds = plan.datasets[f.dataset]
+        ds = plan.data(f)
         if rec.status == "ok" and rec.estimate is not None:
             truth = ds.group_truth() if f.subject == "group" else ds.truth_for(f.subject)
             rec.metrics = score(truth, rec.estimate)
@@ -562,6 +587,20 @@ def run_benchmark(
             }
             row.update({k: (np.nan if v is None else v) for k, v in rec.metrics.items()})
             per_subject_rows.append(row)
+    for info in plan.methods:
+        for (name, data_seed), ds in plan.datasets.items():
+            for sid, why in ds.missing.items():
+                for s in config.seeds if data_seed is None else [data_seed]:
+                    per_subject_rows.append(
+                        {
+                            "method": info.name,
+                            "dataset": name,
+                            "seed": s,
+                            "subject": sid,
+                            "status": "missing",
+                            "error": why,
+                        }
+                    )
     per_subject = pd.DataFrame(per_subject_rows)
     long = aggregate(per_subject)
 

@@ -62,6 +62,11 @@ def _quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _data(plan: Plan, dataset: str, seed: int) -> Any:
+    """The dataset instance behind a result run (per seed for generated data)."""
+    return plan.datasets.get((dataset, seed)) or plan.datasets[(dataset, None)]
+
+
 class Tracker:
     """A thin layer over :class:`mlflow.MlflowClient` for one experiment."""
 
@@ -155,13 +160,18 @@ class Tracker:
                 "bench.seed": str(seed),
                 "bench.run_key": run_key,
                 "bench.level": info.level,
-                "bench.reused_across_seeds": str(info.deterministic).lower(),
+                "bench.reused_across_seeds": str(all(r.seed is None for r in recs)).lower(),
                 "bench.oracle": str(info.oracle).lower(),
                 "bench.code_revision": revision,
                 "bench.status": "ok" if len(ok) == len(recs) else ("partial" if ok else "failed"),
                 "mlflow.runName": f"{method} | {dataset} | seed {seed}",
                 **{f"v.{k}": v for k, v in versions.items()},
             }
+            missing = _data(plan, dataset, seed).missing
+            if missing:
+                tags["bench.missing_subjects"] = "; ".join(f"{k}: {v}" for k, v in missing.items())[
+                    :4000
+                ]
             errors = sorted({r.error for r in recs if r.status != "ok"})
             if errors:
                 tags["bench.errors"] = "; ".join(errors)[:4000]
@@ -169,7 +179,7 @@ class Tracker:
                 "method": method,
                 "dataset": dataset,
                 "seed": str(seed),
-                "data_hash": plan.datasets[dataset].data_hash(),
+                "data_hash": _data(plan, dataset, seed).data_hash(),
                 **{f"p.{k}": json.dumps(v, default=repr)[:500] for k, v in recs[0].params.items()},
             }
             metrics: dict[str, float] = {

@@ -73,6 +73,9 @@ class Dataset:
     weights: np.ndarray | None = None
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Subjects that could not be loaded (subject id -> reason, naming the file): reported by the
+    # runner in every run and in per_subject.csv, never silently dropped.
+    missing: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.subjects) != len(self.series):
@@ -133,6 +136,7 @@ class Dataset:
             weights=self.weights,
             notes=self.notes,
             extra=dict(self.extra),
+            missing=dict(self.missing),
         )
 
 
