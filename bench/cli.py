@@ -48,7 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--datasets", help="e.g. smith, smith:1-4, smith:1,3")
     run.add_argument("--seeds", nargs="+", help="seeds (default 0 1 2)")
     run.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
-    run.add_argument("--batch", type=int, help="subjects per task (default 10)")
+    run.add_argument(
+        "--timeout",
+        action="append",
+        default=[],
+        metavar="[METHOD=]SECONDS",
+        help="time limit per fit, for every method or one (repeatable)",
+    )
+    run.add_argument(
+        "--executor", choices=["local", "ray"], help="local processes (default) or Ray"
+    )
+    run.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
     run.add_argument("--results", help="results folder (default ./results)")
     run.add_argument("--name", help="benchmark (MLflow experiment) name (default 'bench')")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under results)")
@@ -171,24 +181,38 @@ def _text_table(rows: list[tuple[str, ...]]) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.config import build_config
+    from bench.config import build_config, load_config_file
     from bench.runner import run_benchmark
 
     params: dict[str, dict[str, object]] = {}
     if args.config:
-        from bench.config import load_config_file
-
         params = {k: dict(v) for k, v in load_config_file(args.config).get("params", {}).items()}
     for text in args.param:
         method, name, value = _parse_param(text)
         params.setdefault(method, {})[name] = value
+    timeout, timeouts = None, {}
+    if args.config:
+        timeouts = dict(load_config_file(args.config).get("timeouts", {}))
+    for text in args.timeout:
+        method, eq, raw = text.rpartition("=")
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise BenchError(f"--timeout {text!r}: expected SECONDS or METHOD=SECONDS") from None
+        if eq:
+            timeouts[method] = seconds
+        else:
+            timeout = seconds
     config = build_config(
         args.config,
         methods=args.methods,
         datasets=args.datasets,
         seeds=_int_list(args.seeds) if args.seeds else None,
         jobs=args.jobs,
-        batch=args.batch,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        timeout=timeout,
+        timeouts=timeouts or None,
         results=args.results,
         name=args.name,
         tracking_uri=args.tracking_uri,

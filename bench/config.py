@@ -7,6 +7,7 @@ Example (``bench.toml``)::
     datasets = ["smith:1-4"]
     seeds = [0, 1, 2]
     jobs = 2
+    timeout = 600                    # seconds per fit; [timeouts] sets it per method
     results = "results"
     metrics = ["f1", "shd", "auroc"]  # tables to write (all metrics are always recorded)
 
@@ -40,7 +41,10 @@ class BenchConfig:
     datasets: list[str] = field(default_factory=lambda: ["smith"])
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     jobs: int = 0  # 0 = all cores
-    batch: int = 10  # subjects per task for subject-level methods
+    executor: str = "local"  # "local" (process pool) or "ray"
+    ray_address: str | None = None  # None: a local Ray instance
+    timeout: float | None = None  # seconds per fit, every method (None: no limit)
+    timeouts: dict[str, float] = field(default_factory=dict)  # per method, over `timeout`
     results: str = "results"
     tracking_uri: str | None = None
     metrics: list[str] = field(default_factory=lambda: list(DEFAULT_TABLE_METRICS))
@@ -61,8 +65,13 @@ class BenchConfig:
             raise BenchError(f"seeds: duplicates in {self.seeds}")
         if not isinstance(self.jobs, int) or self.jobs < 0:
             raise BenchError(f"jobs: {self.jobs!r} must be a non-negative integer (0 = all cores)")
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise BenchError(f"batch: {self.batch!r} must be a positive integer")
+        if self.executor not in ("local", "ray"):
+            raise BenchError(f"executor: {self.executor!r} is not one of local, ray")
+        for key, value in [("timeout", self.timeout), *self.timeouts.items()]:
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+            ):
+                raise BenchError(f"timeout {key}: {value!r} must be a positive number of seconds")
         if self.layout not in ("auto", "methods", "datasets"):
             raise BenchError(f"layout: {self.layout!r} is not one of auto, methods, datasets")
         if not self.name or any(c in self.name for c in "/\\"):

@@ -12,8 +12,11 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import importlib.util
 import inspect
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -200,10 +203,38 @@ def register_dataset(name: str) -> Callable[[F], F]:
     return deco
 
 
+PLUGINS_ENV = "BENCH_PLUGINS"
+
+
 def _load_plugins() -> None:
-    """Import the method and dataset modules so that their decorators run."""
+    """Import the method and dataset modules so that their decorators run.
+
+    ``BENCH_PLUGINS`` adds the user's own: a comma list of module names or ``.py`` file paths
+    whose ``register_method`` / ``register_dataset`` decorators then run in the driver and in
+    every worker process.
+    """
     importlib.import_module("bench.methods")
     importlib.import_module("bench.datasets")
+    for entry in filter(None, (e.strip() for e in os.environ.get(PLUGINS_ENV, "").split(","))):
+        if entry in _LOADED:
+            continue
+        try:
+            if entry.endswith(".py"):
+                name = "bench_plugin_" + re.sub(r"\W", "_", os.path.abspath(entry))
+                spec = importlib.util.spec_from_file_location(name, entry)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"cannot load {entry}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(entry)
+        except (ImportError, OSError) as exc:
+            raise BenchError(f"{PLUGINS_ENV}: cannot import {entry!r}: {exc}") from None
+        _LOADED.add(entry)
+
+
+_LOADED: set[str] = set()
 
 
 # --------------------------------------------------------------------------- selection

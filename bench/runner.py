@@ -28,11 +28,9 @@ metrics → records → MLflow → tables.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import importlib
 import inspect
-import multiprocessing as mp
 import os
 import resource
 import sys
@@ -50,6 +48,7 @@ import pandas as pd
 
 from bench import __version__
 from bench.config import BenchConfig
+from bench.executor import Job, LocalExecutor, RayExecutor
 from bench.records import Record, RecordStore, atomic_write_text, record_key
 from bench.registry import (
     MethodInfo,
@@ -229,6 +228,8 @@ def make_plan(config: BenchConfig) -> Plan:
             info.make(**params).check_params()
         except (ValueError, TypeError) as exc:
             raise BenchError(f"invalid parameter: {exc}") from None
+    for name in config.timeouts:
+        get_method(name)  # a time limit for an unknown method is a typo: say so
     # Data: one instance per dataset, or one per seed for generated (seeded) families.
     datasets: dict[tuple[str, int | None], Dataset] = {}
     for sel in select_datasets(config.datasets):
@@ -391,51 +392,43 @@ class RunResult:
     wall_time_s: float = 0.0
 
 
-def _iter_tasks(plan: Plan, pending: list[Fit]) -> list[tuple[Fit, list[Fit]]]:
-    """Batches of ``config.batch`` pending subject-level fits per (method, dataset, seed)."""
-    groups: dict[tuple[str, str, int | None], list[Fit]] = defaultdict(list)
-    for f in pending:
-        groups[(f.method, f.dataset, f.seed)].append(f)
-    tasks = []
-    for fits in groups.values():
-        for i in range(0, len(fits), plan.config.batch):
-            batch = fits[i : i + plan.config.batch]
-            tasks.append((batch[0], batch))
-    return tasks
-
-
-def _payload(plan: Plan, fits: list[Fit]) -> tuple[str, dict[str, Any], dict[str, Any], list]:
-    f0 = fits[0]
-    ds = plan.data(f0)
-    info = get_method(f0.method)
+def _job(plan: Plan, k: int, f: Fit) -> Job:
+    """The executor job for fit ``f`` (its data, seed-derived random state and time limit)."""
+    ds = plan.data(f)
+    info = get_method(f.method)
     context = {
         "dataset": ds.name,
         "family": ds.info.kind,
         "description": ds.info.description,
         "tr": ds.tr,
-        "seed": f0.seed,
+        "seed": f.seed,
     }
-    items = []
-    for f in fits:
-        rs = None if f.seed is None else fit_random_state(f.seed, f.dataset, f.index)
-        x = list(ds.series) if info.level == "group" else ds.series[f.index]
-        items.append((f.subject, rs, x))
-    return f0.method, f0.params, context, items
+    rs = None if f.seed is None else fit_random_state(f.seed, f.dataset, f.index)
+    x = list(ds.series) if info.level == "group" else ds.series[f.index]
+    cfg = plan.config
+    return Job(
+        id=k,
+        method=f.method,
+        params=f.params,
+        context=context,
+        item=(f.subject, rs, x),
+        timeout=cfg.timeouts.get(f.method, cfg.timeout),
+        needs_gpu=info.needs_gpu,
+        # group-level fits (one big model per dataset) get every core; see the module docstring
+        threads=(os.cpu_count() or 1) if info.level == "group" else None,
+    )
 
 
-def run_benchmark(
-    config: BenchConfig,
-    *,
-    progress: bool = True,
-    log: Callable[[str], None] | None = None,
-) -> RunResult:
-    """Run a whole benchmark described by ``config`` and return its results."""
-    from bench import tracking
-    from bench.reports.tables import render_markdown, summarize, write_tables
+def _units(plan: Plan) -> dict[tuple[str, str, int], list[Fit]]:
+    """The fits behind each (method, dataset, seed) unit; a deterministic fit serves every seed."""
+    units: dict[tuple[str, str, int], list[Fit]] = {}
+    for f in plan.fits:
+        for s in plan.config.seeds if f.seed is None else [f.seed]:
+            units.setdefault((f.method, f.dataset, s), []).append(f)
+    return units
 
-    say = log or (lambda msg: print(msg, file=sys.stderr))
-    t_start = time.perf_counter()
-    results = config.results_dir
+
+def _check_results_folder(results: Path) -> None:
     try:
         results.mkdir(parents=True, exist_ok=True)
         probe = results / ".bench-write-test"
@@ -444,10 +437,30 @@ def run_benchmark(
     except OSError as exc:
         raise BenchError(f"results folder {results}: not writable ({exc.strerror})") from None
 
+
+def run_benchmark(
+    config: BenchConfig,
+    *,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run a whole benchmark described by ``config`` and return its results.
+
+    Everything that can fail on bad input (names, parameters, data files, the results folder,
+    the tracking server) fails before the first fit. A (method, dataset, seed) unit is scored
+    and logged to MLflow as soon as its last fit finishes, so an interrupted run keeps what it
+    finished, records and MLflow runs alike, and a re-run computes and logs only the rest.
+    """
+    from bench import tracking
+    from bench.reports.tables import render_markdown, summarize, write_tables
+
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    t_start = time.perf_counter()
     plan = make_plan(config)
-    tracker = None
-    if config.track:
-        tracker = tracking.Tracker.open(config, results)  # fails before computing if unreachable
+    results = config.results_dir
+    _check_results_folder(results)
+    tracker = tracking.Tracker.open(config, results) if config.track else None
+    executor = make_executor(config)
 
     store = RecordStore(results)
     versions = package_versions()
@@ -473,12 +486,48 @@ def run_benchmark(
     say(
         f"plan: {n_methods} method(s) × {n_data} dataset(s) × seeds {config.seeds}: "
         f"{len(plan.fits)} fits ({n_cached} cached, {len(pending)} to compute) "
-        f"with {config.n_jobs} job(s)"
+        f"on {executor.describe()}"
     )
 
-    def finish(f: Fit, r: dict[str, Any]) -> None:
+    def scored(f: Fit, rec: Record) -> Record:
+        if rec.status == "ok" and rec.estimate is not None:
+            ds = plan.data(f)
+            truth = ds.group_truth() if f.subject == "group" else ds.truth_for(f.subject)
+            rec.metrics = score(truth, rec.estimate)  # the driver scores; estimators never do
+        return rec
+
+    # units log to MLflow as soon as all their fits are done
+    units = _units(plan)
+    waiting = {u: {f.key for f in fits} for u, fits in units.items()}
+    fit_units: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for u, fits in units.items():
+        for f in fits:
+            fit_units[f.key].append(u)
+    session = tracker.session(plan, versions) if tracker is not None else None
+
+    def done(f: Fit) -> None:
+        for u in fit_units[f.key]:
+            waiting[u].discard(f.key)
+            if not waiting[u] and session is not None:
+                session.log_unit(u, [records[g.key] for g in units[u]])
+
+    for f in plan.fits:
+        if f.key in records:
+            scored(f, records[f.key])
+            done(f)
+
+    bar = None
+    if progress and pending:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(pending), unit="fit", desc="fitting", file=sys.stderr, dynamic_ncols=True
+        )
+
+    def on_result(job: Job, r: dict[str, Any]) -> None:
+        f = pending[job.id]
         est: Estimate | None = r["estimate"]
-        extra_small = {
+        small = {
             k: v for k, v in (est.extra if est else {}).items() if not isinstance(v, np.ndarray)
         }
         rec = Record(
@@ -495,85 +544,33 @@ def run_benchmark(
             peak_rss_mb=round(r["peak_rss_mb"], 1),
             versions=versions,
             code_version=codes[f.method],
-            extra=extra_small,
+            extra=small,
             estimate=est,
         )
         store.write(rec)
-        records[f.key] = rec
+        records[f.key] = scored(f, rec)
         if rec.status != "ok":
             say(f"warning: {f.method} on {f.dataset} {f.subject}: {rec.status}: {rec.error}")
-
-    bar = None
-    if progress and pending:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(pending), unit="fit", desc="fitting", file=sys.stderr, dynamic_ncols=True
-        )
-
-    def advance(fits: list[Fit]) -> None:
+        done(f)
         if bar is not None:
-            bar.set_postfix_str(f"{fits[0].method} {fits[0].dataset}", refresh=False)
-            bar.update(len(fits))
+            bar.set_postfix_str(f"{f.method} {f.dataset}", refresh=False)
+            bar.update(1)
 
-    group_fits = [f for f in pending if get_method(f.method).level == "group"]
-    subject_fits = [f for f in pending if get_method(f.method).level != "group"]
-    tasks = _iter_tasks(plan, subject_fits)
+    # subject-level fits first (they share the workers), then group-level ones with every core
+    order = sorted(
+        range(len(pending)), key=lambda k: get_method(pending[k].method).level == "group"
+    )
     try:
-        if config.n_jobs == 1 or len(tasks) <= 1:
-            for _, fits in tasks:
-                for f, r in zip(fits, execute_fits(*_payload(plan, fits)), strict=True):
-                    finish(f, r)
-                advance(fits)
-        else:
-            threads = max(1, (os.cpu_count() or 1) // config.n_jobs)
-            ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(
-                max_workers=config.n_jobs,
-                mp_context=ctx,
-                initializer=_limit_threads,
-                initargs=(threads,),
-            ) as pool:
-                futures = {
-                    pool.submit(execute_fits, *_payload(plan, fits)): fits for _, fits in tasks
-                }
-                try:
-                    for fut in cf.as_completed(futures):
-                        fits = futures[fut]
-                        try:
-                            res = fut.result()
-                        except Exception as exc:  # a worker died (segfault, out of memory)
-                            res = [_failure(f.subject, exc) for f in fits]
-                            for r in res:
-                                r["error"] = f"worker process died: {r['error']}"
-                        for f, r in zip(fits, res, strict=True):
-                            finish(f, r)
-                        advance(fits)
-                except KeyboardInterrupt:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        for f in group_fits:
-            if bar is not None:
-                bar.set_postfix_str(f"{f.method} {f.dataset} (group)", refresh=True)
-            (r,) = execute_fits(*_payload(plan, [f]))
-            finish(f, r)
-            advance([f])
+        executor.run((_job(plan, k, pending[k]) for k in order), on_result)
     finally:
         if bar is not None:
             bar.close()
 
-    # ---- score (driver only: the truth never reaches an estimator)
-    per_subject_rows = []
-    ordered: list[Record] = []
+    # ---- per-subject table and aggregation
+    rows = []
     for f in plan.fits:
         rec = records[f.key]
-        ordered.append(rec)
-        ds = plan.data(f)
-        if rec.status == "ok" and rec.estimate is not None:
-            truth = ds.group_truth() if f.subject == "group" else ds.truth_for(f.subject)
-            rec.metrics = score(truth, rec.estimate)
-        seeds = config.seeds if f.seed is None else [f.seed]
-        for s in seeds:
+        for s in config.seeds if f.seed is None else [f.seed]:
             row = {
                 "method": f.method,
                 "dataset": f.dataset,
@@ -586,12 +583,12 @@ def run_benchmark(
                 "peak_rss_mb": rec.peak_rss_mb,
             }
             row.update({k: (np.nan if v is None else v) for k, v in rec.metrics.items()})
-            per_subject_rows.append(row)
+            rows.append(row)
     for info in plan.methods:
         for (name, data_seed), ds in plan.datasets.items():
             for sid, why in ds.missing.items():
                 for s in config.seeds if data_seed is None else [data_seed]:
-                    per_subject_rows.append(
+                    rows.append(
                         {
                             "method": info.name,
                             "dataset": name,
@@ -601,16 +598,16 @@ def run_benchmark(
                             "error": why,
                         }
                     )
-    per_subject = pd.DataFrame(per_subject_rows)
+    per_subject = pd.DataFrame(rows)
     long = aggregate(per_subject)
 
     # ---- tables
     tables_dir = results / "tables" / config.name
     oracle = frozenset(m.name for m in plan.methods if m.oracle)
-    summary = summarize(long) if len(long) else None
     table_files: list[Path] = []
     text = ""
-    if summary is not None:
+    if len(long):
+        summary = summarize(long)
         metrics = [m for m in config.metrics if m in set(long["metric"])]
         table_files = write_tables(
             summary, tables_dir, metrics, layout=config.layout, oracle_methods=oracle
@@ -623,15 +620,13 @@ def run_benchmark(
             for m in ("f1", "shd")
             if m in set(long["metric"])
         )
-
-    # ---- tracking (driver only)
     exp_id = None
-    if tracker is not None:
-        exp_id = tracker.experiment_id
-        n_new = tracker.log_results(plan, ordered, per_subject, versions)
-        if n_new or not tracker.has_summary():
-            tracker.log_summary(config, table_files)
+    if session is not None:
+        exp_id = session.tracker.experiment_id
+        if session.n_new or not session.tracker.has_summary():
+            session.tracker.log_summary(config, table_files)
 
+    ordered = [records[f.key] for f in plan.fits]
     return RunResult(
         config=config,
         records=ordered,
@@ -645,6 +640,12 @@ def run_benchmark(
         experiment_id=exp_id,
         wall_time_s=time.perf_counter() - t_start,
     )
+
+
+def make_executor(config: BenchConfig) -> LocalExecutor | RayExecutor:
+    if config.executor == "ray":
+        return RayExecutor(config.ray_address)
+    return LocalExecutor(config.n_jobs)
 
 
 NON_METRIC_COLUMNS = {

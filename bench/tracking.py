@@ -113,121 +113,10 @@ class Tracker:
         )
         return bool(runs)
 
-    def existing_keys(self) -> set[str]:
-        return {
-            r.data.tags.get("bench.run_key", "")
-            for r in self.result_runs()
-            if r.info.status == "FINISHED"
-        }
-
     # ---------------------------------------------------------------- logging
 
-    def log_results(
-        self, plan: Plan, records: list[Record], per_subject: pd.DataFrame, versions: dict[str, str]
-    ) -> int:
-        """One run per (method, dataset, seed) not already tracked; returns how many were new."""
-        from mlflow.entities import Metric, Param, RunTag
-
-        from bench.runner import code_revision
-
-        existing = self.existing_keys()
-        revision = code_revision()
-        by_unit: dict[tuple[str, str, int], list[Record]] = {}
-        for rec in records:
-            seeds = plan.config.seeds if rec.seed is None else [rec.seed]
-            for s in seeds:
-                by_unit.setdefault((rec.method, rec.dataset, s), []).append(rec)
-        infos = {m.name: m for m in plan.methods}
-        config_json = json.dumps(plan.config.to_dict(), indent=1, sort_keys=True)
-        new = 0
-        for (method, dataset, seed), recs in by_unit.items():
-            run_key = hashlib.sha256(
-                ("|".join(sorted(r.key for r in recs)) + f"|{seed}").encode()
-            ).hexdigest()[:16]
-            if run_key in existing:
-                continue
-            info = infos[method]
-            ok = [r for r in recs if r.status == "ok"]
-            rows = per_subject[
-                (per_subject["method"] == method)
-                & (per_subject["dataset"] == dataset)
-                & (per_subject["seed"] == seed)
-            ]
-            tags = {
-                "bench.kind": "result",
-                "bench.method": method,
-                "bench.dataset": dataset,
-                "bench.seed": str(seed),
-                "bench.run_key": run_key,
-                "bench.level": info.level,
-                "bench.reused_across_seeds": str(all(r.seed is None for r in recs)).lower(),
-                "bench.oracle": str(info.oracle).lower(),
-                "bench.code_revision": revision,
-                "bench.status": "ok" if len(ok) == len(recs) else ("partial" if ok else "failed"),
-                "mlflow.runName": f"{method} | {dataset} | seed {seed}",
-                **{f"v.{k}": v for k, v in versions.items()},
-            }
-            missing = _data(plan, dataset, seed).missing
-            if missing:
-                tags["bench.missing_subjects"] = "; ".join(f"{k}: {v}" for k, v in missing.items())[
-                    :4000
-                ]
-            errors = sorted({r.error for r in recs if r.status != "ok"})
-            if errors:
-                tags["bench.errors"] = "; ".join(errors)[:4000]
-            params = {
-                "method": method,
-                "dataset": dataset,
-                "seed": str(seed),
-                "data_hash": _data(plan, dataset, seed).data_hash(),
-                **{f"p.{k}": json.dumps(v, default=repr)[:500] for k, v in recs[0].params.items()},
-            }
-            metrics: dict[str, float] = {
-                "n_subjects": float(len(recs)),
-                "n_failed": float(len(recs) - len(ok)),
-            }
-            if ok:
-                metrics["seconds_per_fit"] = float(np.mean([r.wall_time_s for r in ok]))
-                names = sorted({k for r in ok for k in r.metrics})
-                for name in names:
-                    vals = [r.metrics.get(name) for r in ok]
-                    vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
-                    if vals:
-                        metrics[name] = float(np.mean(vals))
-            run = self.client.create_run(self.experiment_id, tags=tags)
-            rid = run.info.run_id
-            try:
-                self.client.log_batch(
-                    rid,
-                    metrics=[Metric(k, v, 0, 0) for k, v in metrics.items()],
-                    params=[Param(k, str(v)) for k, v in params.items()],
-                    tags=[RunTag("bench.n_ok", str(len(ok)))],
-                )
-                with tempfile.TemporaryDirectory() as tmp:
-                    t = Path(tmp)
-                    rows.to_csv(t / "per_subject_metrics.csv", index=False)
-                    (t / "config.json").write_text(config_json)
-                    if ok:
-                        arrays = {
-                            f"{r.subject}__adjacency": r.estimate.adjacency
-                            for r in ok
-                            if r.estimate
-                        }
-                        arrays.update(
-                            {
-                                f"{r.subject}__scores": r.estimate.scores
-                                for r in ok
-                                if r.estimate is not None and r.estimate.scores is not None
-                            }
-                        )
-                        np.savez_compressed(t / "estimates.npz", **arrays)
-                    self.client.log_artifacts(rid, str(t))
-                self.client.set_terminated(rid, "FINISHED" if ok else "FAILED")
-            except BaseException:
-                self.client.set_terminated(rid, "KILLED")
-                raise
-            new += 1
-        return new
+    def session(self, plan: Plan, versions: dict[str, str]) -> Session:
+        return Session(self, plan, versions)
 
     def log_summary(self, config: BenchConfig, files: list[Path]) -> str | None:
         """A ``summary`` run holding the table files."""
@@ -273,3 +162,130 @@ class Tracker:
                 value = float(logged[name]) if name in logged else float("nan")
                 rows.append((method, dataset, int(seed), name, value))
         return pd.DataFrame(rows, columns=["method", "dataset", "seed", "metric", "value"])
+
+
+class Session:
+    """Logging for one benchmark run: one MLflow run per (method, dataset, seed) unit.
+
+    A unit already tracked with a finished run of the same ``bench.run_key`` is skipped, so a
+    re-run adds no duplicates; a run left unfinished by an interrupted logging step (status
+    RUNNING) is deleted and logged again.
+    """
+
+    def __init__(self, tracker: Tracker, plan: Plan, versions: dict[str, str]) -> None:
+        from bench.runner import code_revision
+
+        self.tracker = tracker
+        self.plan = plan
+        self.versions = versions
+        self.revision = code_revision()
+        self.config_json = json.dumps(plan.config.to_dict(), indent=1, sort_keys=True)
+        self.finished: set[str] = set()
+        self.unfinished: dict[str, list[str]] = {}
+        for r in tracker.result_runs():
+            key = r.data.tags.get("bench.run_key", "")
+            if r.info.status == "FINISHED":
+                self.finished.add(key)
+            elif r.info.status == "RUNNING":
+                self.unfinished.setdefault(key, []).append(r.info.run_id)
+        self.n_new = 0
+
+    def log_unit(self, unit: tuple[str, str, int], recs: list[Record]) -> bool:
+        """Log the run of ``unit`` (method, dataset, seed) from its records; False if tracked."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        method, dataset, seed = unit
+        run_key = hashlib.sha256(
+            ("|".join(sorted(r.key for r in recs)) + f"|{seed}").encode()
+        ).hexdigest()[:16]
+        if run_key in self.finished:
+            return False
+        client = self.tracker.client
+        for rid in self.unfinished.pop(run_key, []):
+            client.delete_run(rid)
+        info = next(m for m in self.plan.methods if m.name == method)
+        data = _data(self.plan, dataset, seed)
+        ok = [r for r in recs if r.status == "ok"]
+        tags = {
+            "bench.kind": "result",
+            "bench.method": method,
+            "bench.dataset": dataset,
+            "bench.seed": str(seed),
+            "bench.run_key": run_key,
+            "bench.level": info.level,
+            "bench.reused_across_seeds": str(all(r.seed is None for r in recs)).lower(),
+            "bench.oracle": str(info.oracle).lower(),
+            "bench.code_revision": self.revision,
+            "bench.status": "ok" if len(ok) == len(recs) else ("partial" if ok else "failed"),
+            "mlflow.runName": f"{method} | {dataset} | seed {seed}",
+            **{f"v.{k}": v for k, v in self.versions.items()},
+        }
+        if data.missing:
+            text = "; ".join(f"{k}: {v}" for k, v in data.missing.items())
+            tags["bench.missing_subjects"] = text[:4000]
+        errors = sorted({f"{r.status}: {r.error}" for r in recs if r.status != "ok"})
+        if errors:
+            tags["bench.errors"] = "; ".join(errors)[:4000]
+        params = {
+            "method": method,
+            "dataset": dataset,
+            "seed": str(seed),
+            "data_hash": data.data_hash(),
+            **{f"p.{k}": json.dumps(v, default=repr)[:500] for k, v in recs[0].params.items()},
+        }
+        metrics: dict[str, float] = {
+            "n_subjects": float(len(recs)),
+            "n_failed": float(len(recs) - len(ok)),
+        }
+        if ok:
+            metrics["seconds_per_fit"] = float(np.mean([r.wall_time_s for r in ok]))
+            for name in sorted({k for r in ok for k in r.metrics}):
+                vals = [r.metrics.get(name) for r in ok]
+                vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
+                if vals:
+                    metrics[name] = float(np.mean(vals))
+        run = client.create_run(self.tracker.experiment_id, tags=tags)
+        rid = run.info.run_id
+        try:
+            client.log_batch(
+                rid,
+                metrics=[Metric(k, v, 0, 0) for k, v in metrics.items()],
+                params=[Param(k, str(v)) for k, v in params.items()],
+                tags=[RunTag("bench.n_ok", str(len(ok)))],
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                t = Path(tmp)
+                _per_subject_frame(recs, seed).to_csv(t / "per_subject_metrics.csv", index=False)
+                (t / "config.json").write_text(self.config_json)
+                arrays: dict[str, np.ndarray] = {}
+                for r in ok:
+                    if r.estimate is None:
+                        continue
+                    arrays[f"{r.subject}__adjacency"] = r.estimate.adjacency
+                    if r.estimate.scores is not None:
+                        arrays[f"{r.subject}__scores"] = r.estimate.scores
+                if arrays:
+                    np.savez_compressed(t / "estimates.npz", **arrays)
+                client.log_artifacts(rid, str(t))
+            client.set_terminated(rid, "FINISHED" if ok else "FAILED")
+        except BaseException:
+            client.set_terminated(rid, "KILLED")
+            raise
+        self.finished.add(run_key)
+        self.n_new += 1
+        return True
+
+
+def _per_subject_frame(recs: list[Record], seed: int) -> pd.DataFrame:
+    rows = []
+    for r in recs:
+        row: dict[str, Any] = {
+            "subject": r.subject,
+            "seed": seed,
+            "status": r.status,
+            "error": r.error,
+            "wall_time_s": r.wall_time_s,
+        }
+        row.update({k: v for k, v in r.metrics.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)

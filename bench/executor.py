@@ -1,0 +1,291 @@
+"""Executors: where fits run. Every fit runs in a worker process, never in the driver.
+
+* :class:`LocalExecutor` keeps ``jobs`` worker processes (started by ``forkserver`` on Linux,
+  ``spawn`` elsewhere). Each worker runs one fit at a time and sends its result back through a
+  pipe. The driver watches every worker:
+
+  - a fit that runs past its time limit gets its worker killed (SIGKILL) and is recorded with
+    status ``timeout``;
+  - a worker that dies (segmentation fault, the kernel's out-of-memory killer, ``os._exit``)
+    takes only its current fit with it: that fit is recorded as ``crashed`` with the signal or
+    exit code, and a fresh worker takes its place;
+  - an exception inside a fit (``MemoryError`` included) is caught in the worker and recorded as
+    ``failed`` (``unavailable`` for a missing package or model).
+
+  Worker processes limit BLAS/OpenMP/torch threads to ``threads`` so that ``jobs`` workers share
+  the cores without oversubscription.
+* :class:`RayExecutor` (``--executor ray``, optional extra ``bench-ec[ray]``) sends the same fits
+  to a Ray cluster as remote tasks (a GPU method asks Ray for a GPU); results come back to the
+  driver, which alone writes records and MLflow.
+
+Both take :class:`Job` objects and call ``on_result(job, result)`` in the driver as results
+arrive; ``result`` is the dict returned by :func:`bench.runner.execute_fits` for one fit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from bench.types import BenchError
+
+
+@dataclass
+class Job:
+    """One fit to run: the payload for :func:`bench.runner.execute_fits` and its time limit."""
+
+    id: int
+    method: str
+    params: dict[str, Any]
+    context: dict[str, Any]
+    item: tuple[str, int | None, Any]  # (subject, random_state, X)
+    timeout: float | None = None
+    needs_gpu: bool = False
+    threads: int | None = None  # None: the executor's default
+
+
+Result = dict[str, Any]
+OnResult = Callable[[Job, Result], None]
+
+
+def _status_result(subject: str, status: str, error: str, wall: float) -> Result:
+    return {
+        "subject": subject,
+        "status": status,
+        "error": error,
+        "estimate": None,
+        "wall_time_s": wall,
+        "peak_rss_mb": 0.0,
+    }
+
+
+def describe_exit(code: int | None) -> str:
+    """A readable reason for a worker's exit code (negative = killed by a signal)."""
+    if code is None:
+        return "unknown exit"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"killed by {name}{hint}"
+    return f"exited with code {code}"
+
+
+def _worker_main(conn: Connection, threads: int, plugins: str) -> None:
+    """Worker loop: receive a job, run it, send the result; stop on ``None`` or a closed pipe.
+
+    ``plugins`` is the driver's ``BENCH_PLUGINS`` when the worker started (the forkserver that
+    forks workers may be older than the driver's current environment).
+    """
+    from bench.registry import PLUGINS_ENV
+    from bench.runner import _limit_threads, execute_fits
+
+    os.environ[PLUGINS_ENV] = plugins
+    _limit_threads(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job_id, method, params, context, item = msg
+        (result,) = execute_fits(method, params, context, [item])
+        try:
+            conn.send((job_id, result))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _context() -> mp.context.BaseContext:
+    if sys.platform.startswith("linux"):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["bench.runner"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.BaseContext, threads: int) -> None:
+        self.threads = threads
+        self.conn, child = ctx.Pipe()
+        plugins = os.environ.get("BENCH_PLUGINS", "")
+        self.proc = ctx.Process(target=_worker_main, args=(child, threads, plugins), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Job | None = None
+        self.started = 0.0
+
+    def submit(self, job: Job) -> None:
+        self.job, self.started = job, time.monotonic()
+        self.conn.send((job.id, job.method, job.params, job.context, job.item))
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(2)
+        self.conn.close()
+
+
+class LocalExecutor:
+    """A pool of worker processes with per-fit time limits and crash isolation."""
+
+    def __init__(self, jobs: int, threads: int | None = None) -> None:
+        self.jobs = max(1, jobs)
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+
+    def describe(self) -> str:
+        return f"{self.jobs} local worker process(es), {self.threads} thread(s) each"
+
+    def run(self, jobs: Iterable[Job], on_result: OnResult) -> None:
+        queue = deque(jobs)
+        if not queue:
+            return
+        ctx = _context()
+        pool: list[_Worker] = []
+        try:
+            while queue or any(w.job is not None for w in pool):
+                # start workers lazily, up to `jobs`, and give idle ones work
+                while queue and len(pool) < self.jobs:
+                    pool.append(_Worker(ctx, queue[0].threads or self.threads))
+                for w in pool:
+                    if w.job is None and queue:
+                        job = queue.popleft()
+                        if (job.threads or self.threads) != w.threads:
+                            w.stop()
+                            pool[pool.index(w)] = w = _Worker(ctx, job.threads or self.threads)
+                        w.submit(job)
+                busy = [w for w in pool if w.job is not None]
+                deadlines = [
+                    w.started + w.job.timeout - time.monotonic()
+                    for w in busy
+                    if w.job is not None and w.job.timeout
+                ]
+                wait_for = max(0.0, min(deadlines)) if deadlines else 1.0
+                ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], wait_for)
+                for k, w in enumerate(pool):
+                    job = w.job
+                    if job is None:
+                        continue
+                    now = time.monotonic()
+                    if w.conn in ready or w.conn.poll():
+                        try:
+                            job_id, result = w.conn.recv()
+                        except (EOFError, OSError):
+                            job_id, result = job.id, None
+                        if result is not None and job_id == job.id:
+                            w.job = None
+                            on_result(job, result)
+                            continue
+                    if not w.proc.is_alive():
+                        w.kill()
+                        pool[k] = _Worker(ctx, w.threads)
+                        msg = f"worker process {describe_exit(w.proc.exitcode)} during the fit"
+                        on_result(job, _status_result(job.item[0], "crashed", msg, now - w.started))
+                    elif job.timeout and now - w.started > job.timeout:
+                        w.kill()
+                        pool[k] = _Worker(ctx, w.threads)
+                        msg = f"exceeded the time limit of {job.timeout:g} s"
+                        on_result(job, _status_result(job.item[0], "timeout", msg, now - w.started))
+        finally:
+            for w in pool:
+                if w.job is not None:
+                    w.kill()
+                else:
+                    w.stop()
+
+
+class RayExecutor:
+    """Runs the fits as Ray tasks (``ray.init(address)``; a local instance when ``None``)."""
+
+    def __init__(self, address: str | None = None, threads: int | None = None) -> None:
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise BenchError(
+                "--executor ray needs Ray: pip install 'bench-ec[ray]' (or pip install ray)"
+            ) from None
+        self.address = address
+        self.threads = threads or 1
+
+    def describe(self) -> str:
+        return f"Ray ({self.address or 'local instance'})"
+
+    def run(self, jobs: Iterable[Job], on_result: OnResult) -> None:
+        import ray
+
+        from bench.runner import execute_fits
+
+        jobs = list(jobs)
+        if not jobs:
+            return
+        if not ray.is_initialized():
+            try:
+                if self.address:
+                    ray.init(address=self.address, log_to_driver=False)
+                else:
+                    ray.init(log_to_driver=False, include_dashboard=False)
+            except Exception as exc:
+                where = self.address or "a local instance"
+                raise BenchError(f"Ray at {where}: cannot start or connect ({exc})") from None
+
+        @ray.remote(max_retries=0)
+        def _fit(method: str, params: dict, context: dict, item: tuple, threads: int) -> Result:
+            from bench.runner import _limit_threads
+
+            _limit_threads(threads)
+            return execute_fits(method, params, context, [item])[0]
+
+        # Keep only as many tasks in flight as the cluster has CPUs for, so that a task's time
+        # since submission is (close to) its running time, to which the time limit applies.
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        queue = deque(jobs)
+        pending: dict[Any, tuple[Job, float]] = {}
+        while queue or pending:
+            while queue and sum(j.threads or self.threads for j, _ in pending.values()) < cpus:
+                job = queue.popleft()
+                threads = job.threads or self.threads
+                opts = {"num_cpus": threads, "num_gpus": 1 if job.needs_gpu else 0}
+                ref = _fit.options(**opts).remote(
+                    job.method, job.params, job.context, job.item, threads
+                )
+                pending[ref] = (job, time.monotonic())
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            now = time.monotonic()
+            for ref in done:
+                job, started = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:  # the task's worker died
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    msg = f"Ray task failed: {first}"
+                    result = _status_result(job.item[0], "crashed", msg, now - started)
+                on_result(job, result)
+            for ref, (job, started) in list(pending.items()):
+                if job.timeout and now - started > job.timeout:
+                    ray.cancel(ref, force=True)
+                    pending.pop(ref)
+                    msg = f"exceeded the time limit of {job.timeout:g} s"
+                    on_result(job, _status_result(job.item[0], "timeout", msg, now - started))
