@@ -223,13 +223,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         track=args.track,
     )
     result = run_benchmark(config, progress=not args.quiet)
-    failed = [r for r in result.records if r.status != "ok"]
+    from collections import Counter
+
+    bad = Counter(r.status for r in result.records if r.status != "ok")
     print(result.tables_text)
     print()
     where = config.results_dir / "tables" / config.name
+    not_ok = ", ".join(f"{n} {status}" for status, n in sorted(bad.items())) or "all ok"
     print(
-        f"{len(result.records)} fits ({result.n_computed} computed, {result.n_cached} cached, "
-        f"{len(failed)} not ok) in {result.wall_time_s:.1f} s"
+        f"{len(result.records)} fits ({result.n_computed} computed, {result.n_cached} cached; "
+        f"{not_ok}) in {result.wall_time_s:.1f} s"
     )
     print(f"tables: {where}/  (Markdown, LaTeX, CSV; per-subject metrics in per_subject.csv)")
     if config.track:
@@ -237,6 +240,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"MLflow: experiment '{config.name}' at {_uri(config)}; open it with: bench ui"
             + (f" --results {config.results}" if config.results != "results" else "")
         )
+    failures = sum(n for status, n in bad.items() if status in ("failed", "timeout", "crashed"))
+    if failures:
+        print(
+            f"bench: {failures} fit(s) did not succeed (see the warnings above and the status "
+            "column of per_subject.csv); exit status 1",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

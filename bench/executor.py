@@ -27,6 +27,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import socket
 import sys
 import time
 from collections import deque
@@ -233,6 +234,33 @@ class RayExecutor:
     def describe(self) -> str:
         return f"Ray ({self.address or 'local instance'})"
 
+    def connect(self) -> None:
+        """Start or join Ray now, so that an unreachable cluster fails before any fit.
+
+        A ``host:port`` (or ``ray://host:port``) address is first probed with a plain TCP
+        connection (5 s), since Ray itself keeps retrying an unreachable address for minutes.
+        """
+        import ray
+
+        if ray.is_initialized():
+            return
+        where = self.address or "a local instance"
+        if self.address and self.address != "auto":
+            hostport = self.address.split("://", 1)[-1]
+            host, _, port = hostport.rpartition(":")
+            try:
+                socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+            except (OSError, ValueError) as exc:
+                raise BenchError(f"Ray at {where}: cannot connect ({exc})") from None
+        try:
+            if self.address:
+                ray.init(address=self.address, log_to_driver=False)
+            else:
+                ray.init(log_to_driver=False, include_dashboard=False)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise BenchError(f"Ray at {where}: cannot start or connect ({first})") from None
+
     def run(self, jobs: Iterable[Job], on_result: OnResult) -> None:
         import ray
 
@@ -241,15 +269,7 @@ class RayExecutor:
         jobs = list(jobs)
         if not jobs:
             return
-        if not ray.is_initialized():
-            try:
-                if self.address:
-                    ray.init(address=self.address, log_to_driver=False)
-                else:
-                    ray.init(log_to_driver=False, include_dashboard=False)
-            except Exception as exc:
-                where = self.address or "a local instance"
-                raise BenchError(f"Ray at {where}: cannot start or connect ({exc})") from None
+        self.connect()
 
         @ray.remote(max_retries=0)
         def _fit(method: str, params: dict, context: dict, item: tuple, threads: int) -> Result:

@@ -9,10 +9,11 @@ metrics → records → MLflow → tables.
 * **Seeds.** A stochastic fit gets ``random_state`` from ``numpy.random.SeedSequence`` with entropy
   ``[seed, crc32(dataset), subject index]``, so the stream is fixed by the seed and the task,
   not by the plan's order or the number of workers.
-* **Executor.** Subject-level fits run in batches of ``batch`` subjects on a process pool of
-  ``jobs`` workers (in-process when ``jobs == 1``), each worker limited to
-  ``cores // jobs`` BLAS/OpenMP threads. Group-level fits (BrainEC-LLM) run in the driver one at a
-  time with every core (or the GPU).
+* **Executor.** Every fit runs in a worker process (:mod:`bench.executor`): ``jobs`` local
+  workers by default, each limited to ``cores // jobs`` BLAS/OpenMP threads, or Ray tasks with
+  ``executor = "ray"``. Subject-level fits go first; group-level fits (BrainEC-LLM) follow, one at
+  a time with every core (or the GPU). A per-fit time limit kills the fit's worker; a crashed
+  worker costs only its fit.
 * **Scoring.** Estimators never see the truth: workers return estimates, and the driver scores
   them with :func:`bench.metrics.compute_metrics`. Estimates that carry per-epoch matrices
   (``extra["epoch_adjacency"]``) also get **oracle** metrics (``oracle_best_f1`` = the best F1
@@ -461,6 +462,8 @@ def run_benchmark(
     _check_results_folder(results)
     tracker = tracking.Tracker.open(config, results) if config.track else None
     executor = make_executor(config)
+    if isinstance(executor, RayExecutor):
+        executor.connect()  # an unreachable cluster fails here, before any fit
 
     store = RecordStore(results)
     versions = package_versions()

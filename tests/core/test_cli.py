@@ -122,7 +122,7 @@ def test_rerun_uses_cache_and_adds_no_runs(smith1_run, capsys):
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "0 computed, 100 cached" in out
+    assert "0 computed, 100 cached; all ok" in out
     after, _ = _mlflow_runs(smith1_run)
     assert len([r for r in after if r.data.tags.get("bench.kind") == "result"]) == n_before
 

@@ -71,7 +71,7 @@ def test_kill_and_resume(tmp_path):
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     computed = TOTAL - done_before
-    assert f"({computed} computed, {done_before} cached" in out, out
+    assert f"({computed} computed, {done_before} cached; all ok)" in out, out
 
     # 4. same tables as the uninterrupted run (timings aside)
     def table(root):
