@@ -318,8 +318,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "127.0.0.1",
         "--port",
         str(args.port),
+        "--workers",
+        "1",
     ]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+    print(
+        f"MLflow UI on http://127.0.0.1:{args.port} (ready in a few seconds; Ctrl-C to stop)",
+        flush=True,
+    )
     os.execv(sys.executable, cmd)
     return 0  # pragma: no cover
 
