@@ -67,11 +67,13 @@ class BenchConfig:
             raise BenchError(f"jobs: {self.jobs!r} must be a non-negative integer (0 = all cores)")
         if self.executor not in ("local", "ray"):
             raise BenchError(f"executor: {self.executor!r} is not one of local, ray")
-        for key, value in [("timeout", self.timeout), *self.timeouts.items()]:
+        limits = [("timeout", self.timeout)]
+        limits += [(f"timeout for {k}", v) for k, v in self.timeouts.items()]
+        for what, value in limits:
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
             ):
-                raise BenchError(f"timeout {key}: {value!r} must be a positive number of seconds")
+                raise BenchError(f"{what}: {value!r} must be a positive number of seconds")
         if self.layout not in ("auto", "methods", "datasets"):
             raise BenchError(f"layout: {self.layout!r} is not one of auto, methods, datasets")
         if not self.name or any(c in self.name for c in "/\\"):

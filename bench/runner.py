@@ -231,6 +231,10 @@ def make_plan(config: BenchConfig) -> Plan:
             raise BenchError(f"invalid parameter: {exc}") from None
     for name in config.timeouts:
         get_method(name)  # a time limit for an unknown method is a typo: say so
+    from bench.metrics import get_metric
+
+    for name in config.metrics:
+        get_metric(name)
     # Data: one instance per dataset, or one per seed for generated (seeded) families.
     datasets: dict[tuple[str, int | None], Dataset] = {}
     for sel in select_datasets(config.datasets):
