@@ -13,6 +13,9 @@ Usage::
 3. Harness overhead per fit: ``run_benchmark`` (plan, data loading, records, scoring, tables; no
    MLflow) against calling the libraries directly on the same subjects with the same
    parameters, both in this process with one job; then the extra cost of MLflow logging.
+4. ``--resume``: the time lost to a ``kill -9`` at 50 % of a run: (time before the kill + time
+   of the resumed run) − time of an uninterrupted run, and how many fits were computed twice.
+5. ``--ray``: the Ray executor against the local one on a plan of many short fits.
 """
 
 from __future__ import annotations
@@ -164,18 +167,109 @@ def overhead(methods: list[str], dataset: str, repeats: int) -> None:
         )
 
 
+def resume(methods: str, datasets: str) -> None:
+    import signal
+
+    print(f"== kill -9 at 50 %: --methods {methods} --datasets {datasets}", flush=True)
+    args = ["run", "--methods", methods, "--datasets", datasets, "--jobs", "2", "--quiet"]
+    with tempfile.TemporaryDirectory() as tmp:
+        full = run_cli([*args, "--results", f"{tmp}/full"])
+        res = Path(tmp) / "killed"
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            BENCH + [*args, "--results", str(res)],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        total = None
+        while proc.poll() is None:
+            recs = list((res / "records").rglob("*.json")) if (res / "records").exists() else []
+            if total is None:
+                total = _count_fits(methods, datasets)
+            if len(recs) >= total // 2:
+                break
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        before = time.perf_counter() - t0
+        done = len(list((res / "records").rglob("*.json")))
+        t0 = time.perf_counter()
+        out = subprocess.run(BENCH + [*args, "--results", str(res)], capture_output=True, text=True)
+        after = time.perf_counter() - t0
+        computed = int(out.stdout.split(" computed")[0].rsplit("(", 1)[1])
+        print(
+            f"uninterrupted {full:.1f} s; killed after {before:.1f} s with {done}/{total} fits "
+            f"recorded; resume {after:.1f} s computing {computed} fits"
+        )
+        lost = before + after - full
+        print(
+            f"time lost {lost:+.1f} s ({100 * lost / full:+.0f} % of the run, start-up included); "
+            f"fits computed twice: {done + computed - total}"
+        )
+
+
+def _count_fits(methods: str, datasets: str) -> int:
+    from bench.config import build_config
+    from bench.runner import make_plan
+
+    return len(
+        make_plan(
+            build_config(methods=methods.split(","), datasets=[datasets], seeds=[0, 1, 2])
+        ).fits
+    )
+
+
+def ray_vs_local(methods: str, datasets: str) -> None:
+    print(f"== Ray vs local executor: --methods {methods} --datasets {datasets}", flush=True)
+    times = {}
+    for executor in ("local", "ray"):
+        with tempfile.TemporaryDirectory() as tmp:
+            times[executor] = run_cli(
+                [
+                    "run",
+                    "--methods",
+                    methods,
+                    "--datasets",
+                    datasets,
+                    "--results",
+                    tmp,
+                    "--executor",
+                    executor,
+                    "--jobs",
+                    "2",
+                    "--no-track",
+                    "--quiet",
+                    "--seeds",
+                    "0",
+                ]
+            )
+    print(
+        f"local {times['local']:.1f} s, ray {times['ray']:.1f} s (whole commands, Ray start-up "
+        f"included): ray speed-up {times['local'] / times['ray']:.2f}x"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--full", action="store_true", help="also time the full smith run")
+    ap.add_argument("--resume", action="store_true", help="time lost to a kill at 50 %%")
+    ap.add_argument("--ray", action="store_true", help="Ray executor against the local one")
+    ap.add_argument("--only", action="store_true", help="skip the speed-up and overhead parts")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     if args.full:
         full_run()
-    speedup("pc,granger,pcmci", "smith:2-3", args.repeats)
-    overhead(["pc", "granger", "pcmci"], "smith:2", args.repeats)
+    if not args.only:
+        speedup("pc,granger,pcmci", "smith:2-3", args.repeats)
+        overhead(["pc", "granger", "pcmci"], "smith:2", args.repeats)
+    if args.resume:
+        resume("pc,granger,pcmci", "smith:1-3")
+    if args.ray:
+        ray_vs_local("pc,granger", "smith:1-3,5,8,10")
 
 
 if __name__ == "__main__":
