@@ -125,7 +125,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "yes" if m.needs_gpu else "no",
                     m.scores or "none (AUROC n/a)",
                     status,
-                    m.citation.split(".")[0][:40],
+                    _short(m.citation),
                 )
             )
         print(_text_table(rows))
@@ -136,15 +136,15 @@ def cmd_list(args: argparse.Namespace) -> int:
             span = (
                 f"{members[0]}..{members[-1]} ({len(members)})"
                 if len(members) > 3
-                else ",".join(members)
+                else ",".join(members) or f"{name}:<path>"
             )
             rows.append(
                 (
                     name,
                     span,
                     str(fam.info.tr or "-"),
-                    fam.info.licence[:30],
-                    fam.info.citation.split(".")[0][:40],
+                    _short(fam.info.licence, 30),
+                    _short(fam.info.citation),
                 )
             )
             if args.members:
@@ -168,6 +168,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
         print(_text_table(rows))
     return 0
+
+
+def _short(text: str, width: int = 44) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _text_table(rows: list[tuple[str, ...]]) -> str:

@@ -345,6 +345,11 @@ def select_datasets(spec: str | Iterable[str]) -> list[DatasetSelection]:
             current = fam
             continue
         if tok in DATASETS:
+            if not DATASETS[tok].members():
+                raise BenchError(
+                    f"dataset {tok!r} lists no members of its own: name one, e.g. {tok}:<member> "
+                    f"(see bench list datasets)"
+                )
             add(tok, DATASETS[tok].members())
             current = None
             continue
