@@ -77,13 +77,49 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    rep = sub.add_parser("report", help="rebuild the tables from tracked MLflow runs")
-    rep.add_argument("--results", default="results")
+    rep = sub.add_parser(
+        "report",
+        help="tables, statistics, figures and an HTML page from tracked MLflow runs",
+        description="Rebuild paper-ready tables (and optionally statistics and figures) from "
+        "the runs tracked in MLflow. Oracle methods and oracle_* metrics go to separate tables "
+        "under oracle/.",
+    )
+    rep.add_argument("--results", default="results", help="results folder (default ./results)")
     rep.add_argument("--name", default="bench", help="benchmark (MLflow experiment) name")
-    rep.add_argument("--tracking-uri")
+    rep.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under results)")
+    rep.add_argument("--methods", help="methods to include: comma list or globs (default all)")
+    rep.add_argument("--datasets", help="datasets to include, e.g. smith:1-4 (default all)")
     rep.add_argument("--metrics", help="comma list (default: the standard set)")
-    rep.add_argument("--layout", choices=["auto", "methods", "datasets"], default="auto")
-    rep.add_argument("--out", help="folder for the tables (default results/tables/<name>)")
+    rep.add_argument("--seeds", nargs="+", help="seeds to include (default all tracked)")
+    rep.add_argument(
+        "--layout",
+        choices=["auto", "methods", "datasets", "metrics", "grouped"],
+        default="auto",
+        help="methods x datasets per metric (methods), its transpose (datasets), the narrower "
+        "of the two (auto, default), methods x metrics per dataset (metrics), or one row per "
+        "method with a column group per dataset (grouped)",
+    )
+    rep.add_argument(
+        "--format",
+        default="md,tex,csv,html",
+        help="comma list of md, tex, csv, html (default all four)",
+    )
+    rep.add_argument(
+        "--stats",
+        action="store_true",
+        help="Wilcoxon signed-rank tests against the best method (Holm), Friedman test, "
+        "average ranks and critical-difference diagrams",
+    )
+    rep.add_argument(
+        "--figures",
+        action="store_true",
+        help="EC matrices, graphs, box plots, PR/ROC curves, run time (PNG + PDF), each also "
+        "logged to its MLflow run",
+    )
+    rep.add_argument(
+        "--figure-subject", help="subject for the EC-matrix and graph figures (default: first)"
+    )
+    rep.add_argument("--out", help="output folder (default results/tables/<name>)")
 
     ui = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1")
     ui.add_argument("--results", default="results")
@@ -263,8 +299,15 @@ def _uri(config) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from bench import registry
     from bench.config import DEFAULT_TABLE_METRICS, BenchConfig
-    from bench.reports.tables import render_markdown, summarize, write_tables
+    from bench.reports.report import (
+        ReportOptions,
+        build_report,
+        log_figures,
+        open_source,
+        select_units,
+    )
     from bench.tracking import Tracker
 
     config = BenchConfig(name=args.name, results=args.results, tracking_uri=args.tracking_uri)
@@ -272,33 +315,44 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     ):
         raise BenchError(f"results folder {args.results}: not found (run 'bench run' first)")
-    tracker = Tracker.open(config, Path(args.results))
-    long = tracker.long_frame()
-    if long.empty:
-        raise BenchError(f"experiment '{args.name}' at {tracker.uri} has no finished result runs")
-    from bench import registry
-
-    registry._load_plugins()
-    oracle = frozenset(n for n, m in registry.METHODS.items() if m.oracle)
-    metrics = args.metrics.split(",") if args.metrics else list(DEFAULT_TABLE_METRICS)
-    from bench.metrics import get_metric
-
-    for m in metrics:
-        get_metric(m)
-    summary = summarize(long)
-    out = Path(args.out) if args.out else Path(args.results) / "tables" / args.name
-    files = write_tables(
-        summary,
-        out,
-        [m for m in metrics if m in set(long["metric"])],
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    options = ReportOptions(
+        metrics=[m.strip() for m in args.metrics.split(",")] if args.metrics else [],
         layout=args.layout,
-        oracle_methods=oracle,
+        formats=formats,
+        stats=args.stats,
+        figures=args.figures,
+        figure_subject=args.figure_subject,
+        title=f"bench report: {args.name}",
     )
-    for m in ("f1", "shd"):
-        if m in set(long["metric"]):
-            print(render_markdown(summary, m, layout=args.layout, oracle_methods=oracle))
-            print()
-    print(f"wrote {len(files)} files to {out}/")
+    options.metrics = options.metrics or list(DEFAULT_TABLE_METRICS)
+    tracker = Tracker.open(config, Path(args.results))
+    source, cleanup = open_source(tracker.client, tracker.experiment_id)
+    try:
+        if source.units.empty:
+            raise BenchError(f"experiment '{args.name}' at {tracker.uri} has no result runs")
+        units = select_units(
+            source.units,
+            methods=args.methods,
+            datasets=args.datasets,
+            seeds=_int_list(args.seeds) if args.seeds else None,
+        )
+        registry._load_plugins()
+        oracle = [n for n, m in registry.METHODS.items() if m.oracle]
+        out = Path(args.out) if args.out else Path(args.results) / "tables" / args.name
+        result = build_report(source, units, options, out, oracle_methods=oracle)
+    finally:
+        cleanup()
+    for text in result.printed:
+        print(text)
+    for msg in result.messages:
+        print(f"note: {msg}", file=sys.stderr)
+    if result.figures:
+        log_figures(tracker.client, tracker.experiment_id, result.figures, args.name)
+        n_runs = len({f.run_id for f in result.figures})
+        print(f"logged {len(result.figures)} figures to {n_runs} MLflow run(s) (figures/)")
+    n_files = len(result.files) + sum(len(f.paths) for f in result.figures)
+    print(f"wrote {n_files} files to {out}/")
     return 0
 
 
@@ -326,10 +380,20 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "--workers",
         "1",
     ]
-    print(
-        f"MLflow UI on http://127.0.0.1:{args.port} (ready in a few seconds; Ctrl-C to stop)",
-        flush=True,
-    )
+    url = f"http://127.0.0.1:{args.port}"
+    print(f"MLflow UI on {url} (ready in a few seconds; Ctrl-C to stop)", flush=True)
+    try:  # MLflow 3 opens experiments in its GenAI view: point at the runs table instead
+        from mlflow import MlflowClient
+
+        for exp in MlflowClient(tracking_uri=uri).search_experiments():
+            if exp.name != "Default":
+                print(
+                    f"  experiment '{exp.name}': "
+                    f"{url}/#/experiments/{exp.experiment_id}/runs?workflowType=machine_learning"
+                )
+    except Exception:  # the listing is a convenience; the UI itself reports store problems
+        pass
+    sys.stdout.flush()
     os.execv(sys.executable, cmd)
     return 0  # pragma: no cover
 

@@ -457,7 +457,6 @@ def run_benchmark(
     finished, records and MLflow runs alike, and a re-run computes and logs only the rest.
     """
     from bench import tracking
-    from bench.reports.tables import render_markdown, summarize, write_tables
 
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
@@ -608,25 +607,28 @@ def run_benchmark(
     per_subject = pd.DataFrame(rows)
     long = aggregate(per_subject)
 
-    # ---- tables
+    # ---- tables: the same code as `bench report`, so both give the same files
     tables_dir = results / "tables" / config.name
     oracle = frozenset(m.name for m in plan.methods if m.oracle)
     table_files: list[Path] = []
     text = ""
     if len(long):
-        summary = summarize(long)
-        metrics = [m for m in config.metrics if m in set(long["metric"])]
-        table_files = write_tables(
-            summary, tables_dir, metrics, layout=config.layout, oracle_methods=oracle
+        from bench.reports.report import ReportOptions, build_report, run_source
+
+        source, units_frame = run_source(per_subject, long, oracle)
+        options = ReportOptions(
+            metrics=list(config.metrics), layout=config.layout, formats=("md", "tex", "csv")
         )
+        try:
+            out = build_report(source, units_frame, options, tables_dir, oracle_methods=oracle)
+        except BenchError as exc:  # e.g. no successful fit at all: nothing to tabulate
+            say(f"warning: no tables: {exc}")
+        else:
+            table_files = list(out.files)
+            text = "\n\n".join(out.printed)
         ps_path = tables_dir / "per_subject.csv"
         atomic_write_text(ps_path, per_subject.to_csv(index=False))
         table_files.append(ps_path)
-        text = "\n\n".join(
-            render_markdown(summary, m, layout=config.layout, oracle_methods=oracle)
-            for m in ("f1", "shd")
-            if m in set(long["metric"])
-        )
     exp_id = None
     if session is not None:
         exp_id = session.tracker.experiment_id

@@ -192,7 +192,8 @@ class Session:
 
     def log_unit(self, unit: tuple[str, str, int], recs: list[Record]) -> bool:
         """Log the run of ``unit`` (method, dataset, seed) from its records; False if tracked."""
-        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.entities import Dataset as MlflowDataset
+        from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 
         method, dataset, seed = unit
         run_key = hashlib.sha256(
@@ -218,6 +219,7 @@ class Session:
             "bench.code_revision": self.revision,
             "bench.status": "ok" if len(ok) == len(recs) else ("partial" if ok else "failed"),
             "mlflow.runName": f"{method} | {dataset} | seed {seed}",
+            "mlflow.source.name": "bench run",
             **{f"v.{k}": v for k, v in self.versions.items()},
         }
         if data.missing:
@@ -267,6 +269,21 @@ class Session:
                 if arrays:
                     np.savez_compressed(t / "estimates.npz", **arrays)
                 client.log_artifacts(rid, str(t))
+            # a dataset input fills the UI's Dataset column and its dataset filter
+            client.log_inputs(
+                rid,
+                datasets=[
+                    DatasetInput(
+                        MlflowDataset(
+                            name=dataset,
+                            digest=data.data_hash()[:8],
+                            source_type="code",
+                            source=json.dumps({"bench": dataset}),
+                        ),
+                        tags=[InputTag("mlflow.data.context", "eval")],
+                    )
+                ],
+            )
             client.set_terminated(rid, "FINISHED" if ok else "FAILED")
         except BaseException:
             client.set_terminated(rid, "KILLED")
