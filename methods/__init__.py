@@ -1,6 +1,9 @@
 """Registered EC estimators. Importing this package registers every method.
 
-Method modules must stay cheap to import: heavy libraries are imported inside ``fit``.
+Method modules must stay cheap to import: heavy libraries are imported inside ``fit``. The
+import order is the order of ``bench list methods`` and of ``--methods all``.
 """
 
-from bench.methods import granger, pc, pcmci  # noqa: F401
+# ruff: noqa: I001
+from bench.methods import pc, granger, pcmci  # noqa: F401
+from bench.methods import brainec_llm  # noqa: F401
