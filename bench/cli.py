@@ -414,8 +414,17 @@ COMMANDS = {
 }
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (kill, a cluster scheduler) stops like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return COMMANDS[args.command](args)
     except BenchError as exc:

@@ -44,13 +44,13 @@ def run_cli(args: list[str]) -> float:
     return wall
 
 
-def full_run() -> None:
+def full_run(methods: str = "all") -> None:
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
-        print("== full run: bench run --methods all --datasets smith", flush=True)
+        print(f"== full run: bench run --methods {methods} --datasets smith", flush=True)
         wall = run_cli(
-            ["run", "--methods", "all", "--datasets", "smith", "--results", tmp, "--quiet"]
+            ["run", "--methods", methods, "--datasets", "smith", "--results", tmp, "--quiet"]
         )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"wall time {wall:.1f} s; peak RSS of the largest process {peak:.0f} MB")
@@ -255,6 +255,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--full", action="store_true", help="also time the full smith run")
+    ap.add_argument("--full-methods", default="all", help="methods of the full run")
+    ap.add_argument("--datasets", default="smith:2-3", help="data of the speed-up part")
     ap.add_argument("--resume", action="store_true", help="time lost to a kill at 50 %%")
     ap.add_argument("--ray", action="store_true", help="Ray executor against the local one")
     ap.add_argument("--only", action="store_true", help="skip the speed-up and overhead parts")
@@ -262,9 +264,9 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     if args.full:
-        full_run()
+        full_run(args.full_methods)
     if not args.only:
-        speedup("pc,granger,pcmci", "smith:2-3", args.repeats)
+        speedup("pc,granger,pcmci", args.datasets, args.repeats)
         overhead(["pc", "granger", "pcmci"], "smith:2", args.repeats)
     if args.resume:
         resume("pc,granger,pcmci", "smith:1-3")
