@@ -117,19 +117,29 @@ def code_revision() -> str:
 
 
 def method_code_version(info: MethodInfo) -> str:
-    """Hash of the method's source (its module, or its whole sub-package) and the base class.
+    """Hash of the method's source and of the project modules it uses.
 
-    Part of the cache key: changing a method's code invalidates exactly its records.
+    The files hashed: the method's module (or its whole sub-package, for a method that lives
+    in one), every ``bench.*`` module that module refers to (helpers it imports, such as
+    ``methods/_graph.py`` or another adapter's conversion function), and ``methods/base.py``.
+    Part of the cache key: changing that code invalidates exactly the records it produced.
     """
     module = importlib.import_module(info.cls.__module__)
     path = Path(inspect.getfile(module))
-    files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
-    if info.cls.__module__.count(".") >= 3:  # a module inside a method sub-package
-        files = sorted(path.parent.rglob("*.py"))
-    files.append(Path(__file__).resolve().parent.parent / "methods" / "base.py")
+    if path.name == "__init__.py" or info.cls.__module__.count(".") >= 3:
+        files = set(path.parent.rglob("*.py"))  # a method sub-package
+    else:
+        files = {path}
+    for value in vars(module).values():  # the bench helpers the module imported
+        owner = value if inspect.ismodule(value) else inspect.getmodule(value)
+        if owner is not None and owner.__name__.startswith("bench."):
+            src = getattr(owner, "__file__", None)
+            if src:
+                files.add(Path(src))
+    files.add(Path(__file__).resolve().parent.parent / "methods" / "base.py")
     h = hashlib.sha256()
-    for f in files:
-        if f.is_file():
+    for f in sorted(files):
+        if f.is_file() and f.name != "registry.py":
             h.update(f.name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:12]

@@ -6,4 +6,6 @@ import order is the order of ``bench list methods`` and of ``--methods all``.
 
 # ruff: noqa: I001
 from bench.methods import pc, granger, pcmci  # noqa: F401
+from bench.methods import pcmci_plus, pcmci_cmi, ges, lingam, granger_pairwise  # noqa: F401
+from bench.methods import patel, correlation, random_baseline  # noqa: F401
 from bench.methods import brainec_llm  # noqa: F401

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.types import FitContext
+from bench.types import DataError, FitContext
 
 
 def series_name(context: FitContext | None, method: str) -> str:
@@ -49,3 +49,31 @@ def summarize_lags(
     if ls.ndim != 3 or ls.shape != la.shape or ls.shape[1] != ls.shape[2]:
         raise ValueError(f"per-lag arrays must be (L, N, N) alike, got {ls.shape}, {la.shape}")
     return ls.max(axis=0), la.any(axis=0), ls
+
+
+def check_full_rank(x: np.ndarray, name: str, method: str, *, max_condition: float = 1e10) -> None:
+    """Raise :class:`DataError` when the nodes of ``x`` ``(T, N)`` are (nearly) collinear.
+
+    The check is on the correlation matrix R of the columns: singular (rank < N, which includes
+    every series with T <= N) or with condition number above ``max_condition``. Methods that
+    invert R or regress each node on all the others (partial correlation, GES's BIC, LiNGAM's
+    regressions) would otherwise return a graph made up by a pseudo-inverse.
+    """
+    t, n = x.shape
+    if t <= n:
+        raise DataError(
+            f"{name}: {t} time points for {n} nodes: the covariance is singular "
+            f"({method} needs more time points than nodes)"
+        )
+    corr = np.corrcoef(x, rowvar=False)
+    cond = np.linalg.cond(corr)
+    if not np.isfinite(cond) or cond > max_condition:
+        raise DataError(
+            f"{name}: correlation matrix is singular (collinear nodes, condition number "
+            f"{cond:.3g}); {method} cannot run"
+        )
+
+
+def standardize(x: np.ndarray) -> np.ndarray:
+    """Each column centred to mean 0 and scaled to unit (population) standard deviation."""
+    return (x - x.mean(axis=0)) / x.std(axis=0)

@@ -95,3 +95,59 @@ def collider_data() -> Callable[..., np.ndarray]:
 def var_data() -> Callable[..., np.ndarray]:
     """Generator of a random stable VAR(1) (see :func:`make_var`)."""
     return make_var
+
+
+def make_nongaussian_chain(
+    n: int = 1000,
+    seed: int = 0,
+    *,
+    lagged: float = 0.0,
+    contemporaneous: float = 0.8,
+    autoregressive: float = 0.0,
+) -> np.ndarray:
+    """The chain x0 -> x1 -> x2 of :func:`make_chain` with uniform (non-Gaussian) noise.
+
+    The noise is Uniform(-sqrt(3), sqrt(3)) (unit variance), which makes the contemporaneous
+    direction identifiable for LiNGAM-type methods. Defaults give an i.i.d. linear SEM
+    x1 = 0.8 x0 + e1, x2 = 0.8 x1 + e2. True summary graph: edges (0, 1) and (1, 2).
+    """
+    rng = np.random.default_rng(seed)
+    e = rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), (n + BURN_IN, 3))
+    x = np.zeros_like(e)
+    a, b, c = autoregressive, lagged, contemporaneous
+    for t in range(1, n + BURN_IN):
+        x[t, 0] = a * x[t - 1, 0] + e[t, 0]
+        for k in (1, 2):
+            x[t, k] = a * x[t - 1, k] + b * x[t - 1, k - 1] + c * x[t, k - 1] + e[t, k]
+    return x[BURN_IN:]
+
+
+def make_activation_chain(
+    n: int = 1000, seed: int = 0, *, rate: float = 0.15, noise: float = 0.1
+) -> np.ndarray:
+    """3 nodes whose activity propagates down the chain x0 -> x1 -> x2 (Patel's model).
+
+    Binary states: s0 ~ Bernoulli(rate); s_k = s_(k-1) OR Bernoulli(rate) for k = 1, 2 (a node
+    is active whenever its parent is, and also on its own). Observed x_k = s_k + noise * N(0, 1).
+    In Patel's terms x0 is ascendant to x1 and x1 to x2. True graph: edges (0, 1) and (1, 2).
+    """
+    rng = np.random.default_rng(seed)
+    own = rng.random((n, 3)) < rate
+    s = np.zeros((n, 3), dtype=bool)
+    s[:, 0] = own[:, 0]
+    for k in (1, 2):
+        s[:, k] = s[:, k - 1] | own[:, k]
+    return s.astype(np.float64) + noise * rng.standard_normal((n, 3))
+
+
+@pytest.fixture
+def nongaussian_chain_data() -> Callable[..., np.ndarray]:
+    """Generator of the chain x0 -> x1 -> x2 with uniform noise (see
+    :func:`make_nongaussian_chain`)."""
+    return make_nongaussian_chain
+
+
+@pytest.fixture
+def activation_chain_data() -> Callable[..., np.ndarray]:
+    """Generator of the activation chain x0 -> x1 -> x2 (see :func:`make_activation_chain`)."""
+    return make_activation_chain
