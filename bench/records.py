@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,8 +174,8 @@ class RecordStore:
             return None
         try:
             rec = self.read(path)
-        except (OSError, ValueError, KeyError, TypeError, EOFError):
-            return None  # unreadable: recompute
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            return None  # unreadable (e.g. cut short by a crashed machine): recompute
         return rec if rec.status == "ok" and rec.estimate is not None else None
 
 

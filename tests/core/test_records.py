@@ -62,3 +62,12 @@ def test_failed_or_corrupt_records_are_not_cache_hits(tmp_path):
     assert store.load_ok(path) is None
     body = json.loads(store.path(_record()).read_text()) if store.path(_record()).exists() else {}
     assert body.get("status") == "failed"
+
+
+def test_a_cut_short_estimate_file_is_not_a_cache_hit(tmp_path):
+    """After a crash the JSON may be on disk while its .npz is truncated: recompute it."""
+    store = RecordStore(tmp_path)
+    path = store.write(_record())
+    npz = path.with_suffix(".npz")
+    npz.write_bytes(npz.read_bytes()[:30])
+    assert store.load_ok(path) is None
