@@ -81,6 +81,8 @@ class Tracker:
         _quiet_mlflow()
         from mlflow import MlflowClient
 
+        _quiet_mlflow()  # again: importing mlflow sets up its own loggers
+
         uri = resolve_uri(config, results)
         try:
             client = MlflowClient(tracking_uri=uri)
