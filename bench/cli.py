@@ -222,18 +222,14 @@ def _text_table(rows: list[tuple[str, ...]]) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.config import build_config, load_config_file
+    from bench.config import build_config
     from bench.runner import run_benchmark
 
-    params: dict[str, dict[str, object]] = {}
-    if args.config:
-        params = {k: dict(v) for k, v in load_config_file(args.config).get("params", {}).items()}
+    params: dict[str, dict[str, object]] = {}  # merged into the config file's [params]
     for text in args.param:
         method, name, value = _parse_param(text)
         params.setdefault(method, {})[name] = value
     timeout, timeouts = None, {}
-    if args.config:
-        timeouts = dict(load_config_file(args.config).get("timeouts", {}))
     for text in args.timeout:
         method, eq, raw = text.rpartition("=")
         try:

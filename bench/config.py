@@ -139,10 +139,25 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def build_config(file: str | None = None, **overrides: Any) -> BenchConfig:
-    """A validated config from an optional file, then ``overrides`` that are not ``None``."""
+    """A validated config from an optional file, then ``overrides`` that are not ``None``.
+
+    ``params`` and ``timeouts`` are merged into the file's tables (a ``--param`` changes one
+    parameter, not the method's whole table); every other override replaces the file's value.
+    """
     data: dict[str, Any] = load_config_file(file) if file else {}
     for key, value in overrides.items():
-        if value is not None:
+        if value is None:
+            continue
+        base = data.get(key)
+        if key == "params" and isinstance(base, dict):
+            merged = {m: dict(v) if isinstance(v, dict) else v for m, v in base.items()}
+            for method, table in value.items():
+                current = merged.get(method)
+                merged[method] = {**(current if isinstance(current, dict) else {}), **table}
+            data[key] = merged
+        elif key == "timeouts" and isinstance(base, dict):
+            data[key] = {**base, **value}
+        else:
             data[key] = value
     for key in ("methods", "datasets", "metrics"):
         if key in data:

@@ -57,3 +57,13 @@ def test_missing_and_wrong_suffix(tmp_path):
     f.write_text("{}")
     with pytest.raises(BenchError, match="toml"):
         build_config(str(f))
+
+
+def test_params_and_timeouts_merge_with_the_file(tmp_path):
+    f = tmp_path / "b.toml"
+    f.write_text("[params.pc]\nalpha = 0.01\nstable = false\n[timeouts]\npc = 5\n")
+    cfg = build_config(
+        str(f), params={"pc": {"alpha": 0.1}, "granger": {"max_lag": 2}}, timeouts={"granger": 9}
+    )
+    assert cfg.params == {"pc": {"alpha": 0.1, "stable": False}, "granger": {"max_lag": 2}}
+    assert cfg.timeouts == {"pc": 5, "granger": 9}
