@@ -143,8 +143,6 @@ class Tracker:
         metric that a finished run did not log was not applicable (e.g. AUROC without scores)
         and comes back as NaN, which the tables print as ``n/a``.
         """
-        from bench.metrics import METRICS
-
         newest: dict[tuple[str, str, str], Any] = {}
         runs = sorted(self.result_runs(), key=lambda r: r.info.start_time or 0)
         for r in runs:
@@ -156,14 +154,27 @@ class Tracker:
             ] = r
         rows = []
         for (method, dataset, seed), r in newest.items():
-            logged = r.data.metrics
-            names = list(METRICS) + [k for k in logged if k not in METRICS]
-            for name in names:
-                if name in ("n_subjects", "n_failed"):
-                    continue
-                value = float(logged[name]) if name in logged else float("nan")
-                rows.append((method, dataset, int(seed), name, value))
+            rows += run_metric_rows(method, dataset, int(seed), r.data.metrics)
         return pd.DataFrame(rows, columns=["method", "dataset", "seed", "metric", "value"])
+
+
+def run_metric_rows(
+    method: str, dataset: str, seed: int, logged: dict[str, float]
+) -> list[tuple[str, str, int, str, float]]:
+    """``(method, dataset, seed, metric, value)`` rows of one finished result run.
+
+    A registered metric the run did not log was not applicable (e.g. AUROC without scores) and
+    becomes NaN, which the tables print as ``n/a``; the run counters are left out.
+    """
+    from bench.metrics import METRICS
+
+    rows = []
+    for name in list(METRICS) + [k for k in logged if k not in METRICS]:
+        if name in ("n_subjects", "n_failed"):
+            continue
+        value = float(logged[name]) if name in logged else float("nan")
+        rows.append((method, dataset, seed, name, value))
+    return rows
 
 
 class Session:

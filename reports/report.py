@@ -142,7 +142,7 @@ class MlflowSource:
 
     def __init__(self, client: Any, experiment_id: str, cache_dir: str | os.PathLike[str]) -> None:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        from bench.metrics import METRICS
+        from bench.tracking import run_metric_rows
 
         self.client = client
         self.experiment_id = experiment_id
@@ -181,12 +181,7 @@ class MlflowSource:
             )
             if r.info.status != "FINISHED":
                 continue
-            # as Tracker.long_frame: a registered metric a run did not log is not applicable
-            for name in list(METRICS) + [k for k in logged if k not in METRICS]:
-                if name in ("n_subjects", "n_failed"):
-                    continue
-                value = float(logged[name]) if name in logged else math.nan
-                long_rows.append((method, dataset, int(seed), name, value))
+            long_rows += run_metric_rows(method, dataset, int(seed), logged)
         self.units = _normalise_units(pd.DataFrame(unit_rows, columns=list(UNIT_COLUMNS)))
         self.long = pd.DataFrame(
             long_rows, columns=["method", "dataset", "seed", "metric", "value"]
