@@ -81,6 +81,28 @@ def tigramite_to_lag_adjacency(graph: np.ndarray) -> np.ndarray:
     return out
 
 
+def check_tigramite_params(
+    name: str, est: Any, alphas: tuple[str, ...], *, optional: tuple[str, ...] = ()
+) -> None:
+    """The parameter checks shared by the tigramite adapters (pcmci, pcmci-plus, pcmci-cmi).
+
+    Each level in ``alphas`` lies in (0, 1) (``None`` allowed for those in ``optional``);
+    ``0 <= tau_min <= tau_max``; ``fdr_method``, where the estimator has one, is known.
+    Raises ``ValueError`` naming the method and the parameter.
+    """
+    for key in alphas:
+        value = getattr(est, key)
+        if value is None and key in optional:
+            continue
+        if not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ValueError(f"{name}: {key} must lie in (0, 1), got {value!r}")
+    if not (0 <= int(est.tau_min) <= int(est.tau_max)):
+        raise ValueError(f"{name}: need 0 <= tau_min <= tau_max, got {est.tau_min}, {est.tau_max}")
+    fdr = getattr(est, "fdr_method", None)
+    if fdr is not None and fdr not in FDR_METHODS:
+        raise ValueError(f"{name}: fdr_method must be one of {FDR_METHODS}")
+
+
 def link_counts(graph: np.ndarray) -> dict[str, int]:
     """Numbers of off-diagonal links of each kind (unordered pairs for the τ = 0 kinds)."""
     g = np.moveaxis(np.asarray(graph).astype(str), 2, 0)
@@ -138,16 +160,7 @@ class PCMCI(Estimator):
         self.fdr_method = fdr_method
 
     def check_params(self) -> None:
-        for key in ("alpha", "pc_alpha"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, (int, float)) or not 0 < value < 1):
-                raise ValueError(f"pcmci: {key} must lie in (0, 1), got {value!r}")
-        if not (0 <= int(self.tau_min) <= int(self.tau_max)):
-            raise ValueError(
-                f"pcmci: need 0 <= tau_min <= tau_max, got {self.tau_min}, {self.tau_max}"
-            )
-        if self.fdr_method not in FDR_METHODS:
-            raise ValueError(f"pcmci: fdr_method must be one of {FDR_METHODS}")
+        check_tigramite_params("pcmci", self, ("alpha", "pc_alpha"), optional=("pc_alpha",))
 
     def fit(self, X: Any, context: FitContext | None = None) -> PCMCI:
         self.check_params()

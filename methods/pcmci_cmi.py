@@ -56,7 +56,7 @@ import numpy as np
 
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
-from bench.methods.pcmci import link_counts, tigramite_to_lag_adjacency
+from bench.methods.pcmci import check_tigramite_params, link_counts, tigramite_to_lag_adjacency
 from bench.methods.pcmci_plus import check_p_matrix
 from bench.registry import register_method
 from bench.types import FitContext
@@ -126,14 +126,7 @@ class PCMCICMI(Estimator):
         self.random_state = random_state
 
     def check_params(self) -> None:
-        for key in ("alpha", "pc_alpha"):
-            v = getattr(self, key)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < 1:
-                raise ValueError(f"pcmci-cmi: {key} must lie in (0, 1), got {v!r}")
-        if not (0 <= int(self.tau_min) <= int(self.tau_max)):
-            raise ValueError(
-                f"pcmci-cmi: need 0 <= tau_min <= tau_max, got {self.tau_min}, {self.tau_max}"
-            )
+        check_tigramite_params("pcmci-cmi", self, ("alpha", "pc_alpha"))
         if not isinstance(self.knn, (int, float)) or not self.knn > 0:
             raise ValueError(f"pcmci-cmi: knn must be > 0, got {self.knn!r}")
         for key in ("shuffle_neighbors", "sig_samples"):

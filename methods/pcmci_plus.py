@@ -61,11 +61,9 @@ import numpy as np
 
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
-from bench.methods.pcmci import link_counts, tigramite_to_lag_adjacency
+from bench.methods.pcmci import check_tigramite_params, link_counts, tigramite_to_lag_adjacency
 from bench.registry import register_method
 from bench.types import DataError, FitContext
-
-FDR_METHODS = ("none", "fdr_bh")
 
 
 def check_p_matrix(p_matrix: np.ndarray, tau_min: int, name: str, what: str, t: int) -> None:
@@ -137,15 +135,7 @@ class PCMCIPlus(Estimator):
         self.fdr_method = fdr_method
 
     def check_params(self) -> None:
-        a = self.alpha
-        if not isinstance(a, (int, float)) or isinstance(a, bool) or not 0 < a < 1:
-            raise ValueError(f"pcmci-plus: alpha must lie in (0, 1), got {a!r}")
-        if not (0 <= int(self.tau_min) <= int(self.tau_max)):
-            raise ValueError(
-                f"pcmci-plus: need 0 <= tau_min <= tau_max, got {self.tau_min}, {self.tau_max}"
-            )
-        if self.fdr_method not in FDR_METHODS:
-            raise ValueError(f"pcmci-plus: fdr_method must be one of {FDR_METHODS}")
+        check_tigramite_params("pcmci-plus", self, ("alpha",))
 
     def fit(self, X: Any, context: FitContext | None = None) -> PCMCIPlus:
         self.check_params()
