@@ -70,6 +70,8 @@ class BrainECLLM(Estimator):
         repeat it for all B·N sequences as the reference (False); same function.
     load_in_4bit: 4-bit backbone (needs CUDA + bitsandbytes; folder backbones only).
     device: ``"auto"`` (CUDA if visible, else CPU), ``"cpu"``, ``"cuda"``.
+    dtype: backbone dtype, ``"auto"`` (bfloat16 on CUDA, float32 on CPU), ``"float32"`` or
+        ``"bfloat16"``; the trainable heads and LoRA adapters are float32 in every case.
     random_state: seed; None = ``context.seed`` (0 when that is None too).
     """
 
@@ -110,6 +112,7 @@ class BrainECLLM(Estimator):
         prompt_sharing: bool = True,
         load_in_4bit: bool = False,
         device: str = "auto",
+        dtype: str = "auto",
         random_state: int | None = None,
     ) -> None:
         self.backbone = backbone
@@ -146,17 +149,66 @@ class BrainECLLM(Estimator):
         self.prompt_sharing = prompt_sharing
         self.load_in_4bit = load_in_4bit
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
+
+    def check_params(self) -> None:
+        """One-line ``ValueError`` for an invalid value (the runner calls it before any work)."""
+        choices = {
+            "contrastive": ("faithful", "logsumexp"),
+            "sparsity": ("faithful", "l-half"),
+            "dtype": ("auto", "float32", "bfloat16"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"brainec-llm: {name} must be one of {allowed}, not {getattr(self, name)!r}"
+                )
+        if not (self.device in ("auto", "cpu") or str(self.device).startswith("cuda")):
+            raise ValueError(
+                f"brainec-llm: device must be 'auto', 'cpu' or 'cuda[:k]', not {self.device!r}"
+            )
+        minimum = {
+            "epochs": 1,
+            "llm_layers": 0,
+            "batch_size": 1,
+            "lora_r": 1,
+            "num_tokens": 1,
+            "d_model": 1,
+            "d_ff": 1,
+            "n_heads": 1,
+            "patch_len": 1,
+            "stride": 1,
+            "down_sampling_layers": 0,
+            "moving_avg": 1,
+            "kernel_size": 1,
+            "att_n_head": 1,
+            "att_hidden": 1,
+            "t_max": 1,
+        }
+        for name, low in minimum.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ValueError(f"brainec-llm: {name} must be an integer >= {low}, not {v!r}")
+        for name in ("alpha_sp", "alpha_dag", "alpha_cons", "lora_alpha", "eta_min"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
+                raise ValueError(f"brainec-llm: {name} must be a number >= 0, not {v!r}")
+        for name in ("lr", "temperature"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not v > 0:
+                raise ValueError(f"brainec-llm: {name} must be a number > 0, not {v!r}")
+        for name in ("dropout", "lora_dropout"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < 1:
+                raise ValueError(f"brainec-llm: {name} must be in [0, 1), not {v!r}")
+        if not isinstance(self.proportion, (int, float)) or not 0 < self.proportion <= 1:
+            raise ValueError(f"brainec-llm: proportion must be in (0, 1], not {self.proportion!r}")
 
     # ------------------------------------------------------------------ checks
 
     def _check(self, X: Any, dataset: str) -> np.ndarray:
-        if self.contrastive not in ("faithful", "logsumexp"):
-            raise ValueError(
-                f"contrastive must be 'faithful' or 'logsumexp', not {self.contrastive!r}"
-            )
-        if self.sparsity not in ("faithful", "l-half"):
-            raise ValueError(f"sparsity must be 'faithful' or 'l-half', not {self.sparsity!r}")
+        self.check_params()
         if isinstance(X, np.ndarray) and X.ndim == 3:
             X = list(X)
         if isinstance(X, np.ndarray) and X.ndim == 2:
@@ -226,6 +278,7 @@ class BrainECLLM(Estimator):
             prompt_sharing=self.prompt_sharing,
             load_in_4bit=self.load_in_4bit,
             device=self.device,
+            dtype=self.dtype,
         )
         description = dataset_description(ctx.family, ctx.description)
         result = train(data, cfg, family=ctx.family, description=description, seed=int(seed))

@@ -4,7 +4,8 @@ Training (reference §7): all subjects of a dataset, batches of ``batch_size`` w
 shuffled every epoch; Adam (lr 1e-3, default betas, no weight decay, no clipping) over every
 trainable parameter; ``CosineAnnealingLR(T_max=20, eta_min=1e-8)`` stepped once per epoch (so
 the rate oscillates with a period of 40 epochs over longer runs, as in the reference). bf16
-backbone on CUDA, float32 everywhere on CPU; the trainable heads and LoRA adapters are float32.
+backbone on CUDA, float32 everywhere on CPU (``dtype`` overrides: a bf16 backbone on CPU is how
+the tests exercise the GPU's dtype path); the trainable heads and LoRA adapters are float32.
 
 Evaluation protocols (both recorded):
 
@@ -64,6 +65,19 @@ class TrainConfig:
     prompt_sharing: bool = True
     load_in_4bit: bool = False
     device: str = "auto"
+    dtype: str = "auto"
+
+
+BACKBONE_DTYPES = ("auto", "float32", "bfloat16")
+
+
+def resolve_dtype(dtype: str, device: str) -> torch.dtype:
+    """Backbone dtype: ``"auto"`` = bfloat16 on CUDA, float32 on CPU (heads stay float32)."""
+    if dtype not in BACKBONE_DTYPES:
+        raise ValueError(f"dtype must be one of {BACKBONE_DTYPES}, not {dtype!r}")
+    if dtype == "auto":
+        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+    return getattr(torch, dtype)
 
 
 def resolve_device(device: str) -> str:
@@ -103,7 +117,7 @@ def _train(
     device: str,
 ) -> dict[str, Any]:
     cuda = device.startswith("cuda")
-    dtype = torch.bfloat16 if cuda else torch.float32
+    dtype = resolve_dtype(cfg.dtype, device)
     s, t, n = series.shape
     warnings: list[str] = []
     contrastive = cfg.contrastive

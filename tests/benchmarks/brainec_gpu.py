@@ -15,9 +15,15 @@ settings, bf16 backbone:
 and prints, for each, seconds per epoch (first epoch separate: it includes CUDA warm-up), peak
 GPU memory (``torch.cuda.max_memory_allocated``), the honest F1 (final model, eval mode) and the
 oracle best F1 over epochs (labelled), then the repeated/shared ratios of time and memory. It
-exits with status 2 (and says so) when no CUDA device is visible. Expected duration: about
-1-2 minutes with SmolLM2 on an H100 for 3 epochs per run (not measured yet: no GPU was
-available when it was written); Llama-3-8B with 24 layers takes longer.
+exits with status 2 (and says so) when no CUDA device is visible.
+
+Expected duration: about 1-2 minutes with SmolLM2 on an H100 for 3 epochs per run (not
+measured yet: no GPU was available when it was written); Llama-3-8B with 24 layers takes
+longer.
+
+``--smoke`` runs the same code on the CPU instead (tiny random backbone in bfloat16, 1 epoch,
+4 subjects): not a measurement, a check that the script and the bf16 path work before device
+time is spent on them (``tests/methods/brainec_llm/test_scripts.py`` runs it).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument(
@@ -50,7 +56,12 @@ def main() -> int:
         help="load the backbone in 4 bits (needs bitsandbytes; folder backbones)",
     )
     ap.add_argument("--json", default=None, help="also write the numbers to this JSON file")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CPU check of the script itself: tiny bf16 backbone, 1 epoch, 4 subjects",
+    )
+    args = ap.parse_args(argv)
 
     import logging
 
@@ -59,7 +70,7 @@ def main() -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    if not torch.cuda.is_available():
+    if not torch.cuda.is_available() and not args.smoke:
         print("no CUDA device visible: this GPU check needs one (nothing was run)")
         return 2
     from bench.methods.brainec_llm import BrainECLLM
@@ -68,31 +79,40 @@ def main() -> int:
     from bench.types import FitContext
 
     env = os.environ.get("BENCH_LLM_PATH", "").strip()
-    backbone = env or "smollm2"
+    backbone = "tiny" if args.smoke else (env or "smollm2")
     layers = args.layers if args.layers is not None else (24 if env else 30)
     ds = load_dataset(args.dataset)
     truth = ds.group_truth()
     ctx = FitContext(dataset=ds.name, family=ds.info.kind, tr=ds.tr, seed=args.seed)
+    series = ds.series
+    extra: dict = {"device": "cuda"}
+    if args.smoke:
+        series = series[:4]
+        layers = min(layers, 2)
+        args.epochs = 1
+        extra = {"device": "cpu", "dtype": "bfloat16", "num_tokens": 50, "lora_r": 8}
+    where = "CPU smoke run" if args.smoke else torch.cuda.get_device_name(0)
     print(
-        f"device {torch.cuda.get_device_name(0)}; torch {torch.__version__}; dataset "
-        f"{ds.name} ({len(ds.series)} x {ds.series[0].shape}); backbone {backbone}, "
+        f"device {where}; torch {torch.__version__}; dataset "
+        f"{ds.name} ({len(series)} x {series[0].shape}); backbone {backbone}, "
         f"{layers} layers, {args.epochs} epochs",
         flush=True,
     )
 
     results = {}
     for share in (True, False):
-        torch.cuda.empty_cache()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
         est = BrainECLLM(
             backbone=backbone,
             llm_layers=layers,
             epochs=args.epochs,
             prompt_sharing=share,
             load_in_4bit=args.four_bit,
-            device="cuda",
+            **extra,
         )
         t0 = time.perf_counter()
-        est.fit(ds.series, ctx)
+        est.fit(series, ctx)
         total = time.perf_counter() - t0
         ex = est.extra_
         m = compute_metrics(truth, est.adjacency_, est.scores_)
@@ -110,8 +130,8 @@ def main() -> int:
         )
         print(
             f"[{name}] seconds/epoch: first {sec[0]:.2f}, then median {steady:.2f}; load "
-            f"{ex['load_seconds']:.1f} s; total fit {total:.1f} s; peak GPU memory "
-            f"{ex['peak_memory_mb']:.0f} MB"
+            f"{ex['load_seconds']:.1f} s; total fit {total:.1f} s; peak memory "
+            f"{ex['peak_memory_mb']:.0f} MB ({ex['peak_memory_kind']})"
         )
         print(
             f"[{name}] honest F1 {m['f1']:.3f} (SHD {m['shd']:.0f}, AUROC {m['auroc']:.3f}); "

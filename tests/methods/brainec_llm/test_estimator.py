@@ -172,3 +172,52 @@ def test_faithful_contrastive_switches_for_large_n() -> None:
     est.fit(xs, FitContext(dataset="big", seed=0))
     assert est.extra_["contrastive"] == "logsumexp"
     assert any("overflows" in w for w in est.extra_["warnings"])
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_bfloat16_backbone_path(share: bool, chain) -> None:
+    """The GPU's dtype path (bf16 backbone, float32 heads and LoRA) run on the CPU."""
+    est = BrainECLLM(**{**FAST, "epochs": 1}, dtype="bfloat16", prompt_sharing=share)
+    est.fit(chain[:2], FitContext(dataset="chain", seed=0))
+    assert est.extra_["dtype"] == "bfloat16"
+    a = est.scores_
+    assert np.isfinite(a).all() and (a >= 0).all() and not np.diag(a).any()
+    np.testing.assert_allclose(a.sum(axis=0), 1.0, atol=1e-4)
+    assert np.isfinite(est.extra_["loss"]).all()
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "match"),
+    [
+        ("dtype", "float16", "dtype must be one of"),
+        ("sparsity", "l1", "sparsity must be one of"),
+        ("contrastive", "exp", "contrastive must be one of"),
+        ("device", "tpu", "device must be"),
+        ("epochs", 0, "epochs must be an integer >= 1"),
+        ("llm_layers", -1, "llm_layers must be an integer >= 0"),
+        ("batch_size", 1.5, "batch_size must be an integer"),
+        ("alpha_dag", -1.0, "alpha_dag must be a number >= 0"),
+        ("lr", 0.0, "lr must be a number > 0"),
+        ("dropout", 1.0, r"dropout must be in \[0, 1\)"),
+        ("proportion", 0.0, r"proportion must be in \(0, 1\]"),
+    ],
+)
+def test_invalid_parameters_are_clear_errors(param: str, value, match: str, chain) -> None:
+    est = BrainECLLM(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=match):
+        est.check_params()
+    with pytest.raises(ValueError, match=match):  # fit checks too, before loading anything
+        est.fit(chain[:2], FitContext(dataset="chain"))
+
+
+def test_cli_rejects_invalid_parameter_before_any_work(tmp_path: Path) -> None:
+    from bench.cli import main
+
+    code = main(
+        [
+            "run", "--methods", "brainec-llm", "--datasets", "smith:1", "--no-track",
+            "--results", str(tmp_path / "r"), "--param", "brainec-llm.sparsity=l1",
+        ]
+    )  # fmt: skip
+    assert code == 2
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("*.npz"))

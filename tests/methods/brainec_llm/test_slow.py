@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from brainec_chain import chain_direction_ok, chain_subjects
 
 from bench.methods.brainec_llm import BrainECLLM, backbone
 from bench.methods.brainec_llm import prompt as P
@@ -36,23 +37,31 @@ def test_smollm2_gguf_loads_offline() -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=False,
-    reason="measured: fails for seeds 0, 1, 2 (A stays near uniform 0.5, e.g. A[0,1] = 0.499 "
-    "vs A[1,0] = 0.504); for N = 3 the DAG penalty (weight 100) is near its minimum at uniform "
-    "columns and nothing in the autoencoding objective singles out the causal direction",
+    reason="measured (tests/benchmarks/brainec_canary.py): the model as specified does not "
+    "orient the chain; fails for seeds 0, 1, 2 with the reference losses, with L-half "
+    "sparsity, without the DAG term and with reconstruction alone (30 and 150 epochs), and "
+    "with SmolLM2-135M; see the docstring",
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_chain_canary_direction(seed: int, make_chain_subjects) -> None:
+def test_chain_canary_direction(seed: int) -> None:
     """x0 -> x1 -> x2: A[0, 1] > A[1, 0] and A[1, 2] > A[2, 1] after a short training.
 
-    Tiny backbone, 8 subjects × 128 points, 30 epochs (~2 min per seed on a busy 2-core CPU).
-    The reference model is an autoencoder whose A is a column-softmax attention; with every
-    column summing to 1 the NOTEARS term cannot vanish, and for N = 3 it is close to its minimum
-    at uniform columns (0.206, against 0.194 as the least of 20 000 random column-softmax A), so
-    A stays close to uniform; the direction is not identified. Kept un-tuned as an honest
-    record (xfail, not strict: a pass is reported as XPASS).
+    Tiny backbone, 8 subjects × 128 points, 30 epochs (~20 s per seed on an idle 2-core CPU).
+    Why it fails (measured with ``tests/benchmarks/brainec_canary.py``; numbers in the README):
+
+    * A is a column-softmax attention inside an autoencoder: every target must spread a unit
+      of attention over the other nodes, and the objective rewards pulling from whichever
+      node helps reconstruct it, whatever the direction. The root x0 has no parent but still
+      pulls from its neighbour x1, so ``A[1, 0]`` competes with ``A[0, 1]`` and the first
+      edge comes out reversed or tied.
+    * With the reference weights the DAG term (α = 100) dominates: for N = 3 it is near its
+      minimum at uniform columns (0.206; the least of 20 000 random column-softmax A is
+      0.194), so A stays within ±0.01 of ½ and the order of its entries is noise.
+
+    Kept un-tuned as an honest record (xfail, not strict: a pass is reported as XPASS).
     """
-    xs = make_chain_subjects(n_subjects=8, t=128, seed=seed)
+    xs = chain_subjects(n_subjects=8, t=128, seed=seed)
     est = BrainECLLM(backbone="tiny", llm_layers=2, epochs=30, num_tokens=50, random_state=seed)
     est.fit(xs, FitContext(dataset="chain", family="generic"))
     a = est.scores_
-    assert a[0, 1] > a[1, 0] and a[1, 2] > a[2, 1], np.array2string(a, precision=3)
+    assert chain_direction_ok(a), np.array2string(a, precision=3)
