@@ -93,6 +93,7 @@ def _worker_main(conn: Connection, threads: int, plugins: str) -> None:
 
     os.environ[PLUGINS_ENV] = plugins
     _limit_threads(threads)
+    _progress_to_stderr()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     while True:
         try:
@@ -107,6 +108,22 @@ def _worker_main(conn: Connection, threads: int, plugins: str) -> None:
             conn.send((job_id, result))
         except (BrokenPipeError, OSError):
             return
+
+
+def _progress_to_stderr() -> None:
+    """Show methods' INFO progress lines (e.g. BrainEC-LLM's epochs) on the worker's stderr.
+
+    Long group-level fits would otherwise show nothing but a still progress bar for minutes.
+    """
+    import logging
+
+    logger = logging.getLogger("bench.methods")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _context() -> mp.context.BaseContext:

@@ -24,10 +24,14 @@ This module imports torch/transformers lazily, so ``bench doctor`` stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import importlib.util
 import inspect
 import os
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,12 +260,13 @@ def load_backbone(
                 tok = AutoTokenizer.from_pretrained(
                     spec.path, gguf_file=spec.gguf_file, local_files_only=True
                 )
-                full = AutoModelForCausalLM.from_pretrained(
-                    spec.path,
-                    gguf_file=spec.gguf_file,
-                    local_files_only=True,
-                    dtype=torch.float32,
-                )
+                with _quiet_progress():  # no per-tensor bar in the benchmark's output
+                    full = AutoModelForCausalLM.from_pretrained(
+                        spec.path,
+                        gguf_file=spec.gguf_file,
+                        local_files_only=True,
+                        dtype=torch.float32,
+                    )
             except (OSError, ValueError, ImportError) as exc:
                 raise UnavailableError(
                     f"BrainEC-LLM: cannot load the GGUF backbone {spec.gguf_file} from "
@@ -332,7 +337,37 @@ def add_lora(model: Any, *, r: int, alpha: float, dropout: float, targets: list[
         lora_dropout=dropout,
         target_modules=list(targets),
     )
-    return get_peft_model(model, cfg)
+    with warnings.catch_warnings():
+        # peft reads a property that transformers 5 deprecates; nothing for a user to act on
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        return get_peft_model(model, cfg)
+
+
+@contextlib.contextmanager
+def _quiet_progress() -> Iterator[None]:
+    """Hide the loading progress bars for the duration (restored afterwards).
+
+    transformers' own bars follow ``disable_progress_bar``; the GGUF converter uses a plain
+    ``tqdm``, replaced by a disabled one while loading.
+    """
+    from transformers.utils import logging as hf_logging
+
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - a transformers without GGUF support
+        gguf_utils = None
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None:
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            gguf_utils.tqdm = bar
+        if was:
+            hf_logging.enable_progress_bar()
 
 
 def run_backbone(model: Any, prompt: Any, tokens: Any, *, share_prompt: bool = True) -> Any:

@@ -281,7 +281,10 @@ class BrainECLLM(Estimator):
             dtype=self.dtype,
         )
         description = dataset_description(ctx.family, ctx.description)
-        result = train(data, cfg, family=ctx.family, description=description, seed=int(seed))
+        label = f"{self.method_name or 'brainec-llm'} {dataset} seed {seed}"
+        result = train(
+            data, cfg, family=ctx.family, description=description, seed=int(seed), label=label
+        )
         from .binarize import binarize
 
         a = result["A"]

@@ -97,14 +97,31 @@ def _peak_memory_mb(device: str) -> float:
 
 
 def train(
-    series: np.ndarray, cfg: TrainConfig, *, family: str, description: str, seed: int
+    series: np.ndarray,
+    cfg: TrainConfig,
+    *,
+    family: str,
+    description: str,
+    seed: int,
+    label: str = "",
 ) -> dict[str, Any]:
-    """Train on ``series [S, T, N]``; return the honest A, per-epoch A's and training facts."""
+    """Train on ``series [S, T, N]``; return the honest A, per-epoch A's and training facts.
+
+    ``label`` prefixes the per-epoch progress lines (logger ``bench.methods.brainec_llm``).
+    """
     device = resolve_device(cfg.device)
     cuda = device.startswith("cuda")
     with torch.random.fork_rng(devices=[torch.cuda.current_device()] if cuda else []):
         torch.manual_seed(seed)
-        return _train(series, cfg, family=family, description=description, seed=seed, device=device)
+        return _train(
+            series,
+            cfg,
+            family=family,
+            description=description,
+            seed=seed,
+            device=device,
+            label=label,
+        )
 
 
 def _train(
@@ -115,6 +132,7 @@ def _train(
     description: str,
     seed: int,
     device: str,
+    label: str = "",
 ) -> dict[str, Any]:
     cuda = device.startswith("cuda")
     dtype = resolve_dtype(cfg.dtype, device)
@@ -223,7 +241,14 @@ def _train(
         losses.append(loss_sum / s)
         parts_hist.append({key: v / s for key, v in parts_sum.items()})
         seconds.append(time.perf_counter() - te)
-        log.info("epoch %d/%d loss %.4f (%.1f s)", epoch + 1, cfg.epochs, losses[-1], seconds[-1])
+        log.info(
+            "%sepoch %d/%d: loss %.4f (%.1f s)",
+            f"{label}: " if label else "",
+            epoch + 1,
+            cfg.epochs,
+            losses[-1],
+            seconds[-1],
+        )
 
     a_final = eval_ec(net, data, prompt_emb, cfg, contrastive)
     return {

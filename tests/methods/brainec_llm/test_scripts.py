@@ -69,3 +69,27 @@ def test_canary_script_one_config(tmp_path: Path) -> None:
 def test_canary_script_rejects_unknown_config(tmp_path: Path) -> None:
     proc = _run("brainec_canary.py", "--configs", "nope", tmp_path=tmp_path)
     assert proc.returncode == 2 and "unknown config" in proc.stderr
+
+
+def test_cli_run_shows_epoch_progress_and_oracle_tables(tmp_path: Path) -> None:
+    """``bench run`` on a group-level BrainEC-LLM fit: epochs on stderr, oracle tables apart."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("BENCH_LLM_PATH", None)
+    results = tmp_path / "r"
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "bench.cli", "run", "--methods", "brainec-llm",
+            "--datasets", "smith:1", "--seeds", "0", "--no-track", "--results", str(results),
+            "--param", "brainec-llm.backbone=tiny", "--param", "brainec-llm.llm_layers=1",
+            "--param", "brainec-llm.epochs=2", "--param", "brainec-llm.num_tokens=20",
+            "--param", "brainec-llm.lora_r=4",
+        ],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "brainec-llm smith:1" in proc.stderr
+    assert ": epoch 1/2: loss " in proc.stderr and ": epoch 2/2: loss " in proc.stderr
+    assert "is_gradient_checkpointing" not in proc.stderr
+    assert (results / "tables" / "bench" / "f1.md").is_file()
+    oracle = (results / "tables" / "bench" / "oracle" / "f1.md").read_text()
+    assert "brainec-llm (oracle best epoch)" in oracle
