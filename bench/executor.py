@@ -177,6 +177,19 @@ class LocalExecutor:
     def describe(self) -> str:
         return f"{self.jobs} local worker process(es), {self.threads} thread(s) each"
 
+    def _fits_budget(self, job: Job, pool: list[_Worker]) -> bool:
+        """Whether ``job`` may start now without oversubscribing the cores.
+
+        Budget: ``max(cores, jobs × default threads)``, so ``--jobs N`` of ordinary fits runs
+        N at a time as asked; a job that wants more threads (a group-level fit takes every
+        core) starts only when its threads fit beside the busy ones, or when nothing runs.
+        """
+        busy = sum(w.threads for w in pool if w.job is not None)
+        if busy == 0:
+            return True
+        budget = max(os.cpu_count() or 1, self.jobs * self.threads)
+        return busy + (job.threads or self.threads) <= budget
+
     def run(self, jobs: Iterable[Job], on_result: OnResult) -> None:
         queue = deque(jobs)
         if not queue:
@@ -190,6 +203,8 @@ class LocalExecutor:
                     pool.append(_Worker(ctx, queue[0].threads or self.threads))
                 for w in pool:
                     if w.job is None and queue:
+                        if not self._fits_budget(queue[0], pool):
+                            break  # a multi-threaded fit waits for cores to free up
                         job = queue.popleft()
                         if (job.threads or self.threads) != w.threads:
                             w.stop()

@@ -499,10 +499,12 @@ def run_benchmark(
             at = "" if data_seed is None else f" (seed {data_seed})"
             say(f"note: {name}{at}: subject {sid} is missing and is skipped: {why}")
     n_methods, n_data = len(plan.methods), len({name for name, _ in plan.datasets})
+    group = any(get_method(f.method).level == "group" for f in pending)
     say(
         f"plan: {n_methods} method(s) × {n_data} dataset(s) × seeds {config.seeds}: "
         f"{len(plan.fits)} fits ({n_cached} cached, {len(pending)} to compute) "
         f"on {executor.describe()}"
+        + (f"; group-level fits one at a time on {os.cpu_count() or 1} thread(s)" if group else "")
     )
 
     def scored(f: Fit, rec: Record) -> Record:

@@ -65,11 +65,17 @@ class OutOfMemory(_Faulty):
 
 @_register("test-sleep", "sleeps `seconds` in every fit (for interruption tests)")
 class Sleep(Estimator):
-    def __init__(self, *, seconds: float = 0.1):
+    def __init__(self, *, seconds: float = 0.1, stamps: str = ""):
         self.seconds = seconds
+        self.stamps = stamps  # a folder: each fit writes "start end" (monotonic) to a file
 
     def fit(self, X, context=None):
+        start = time.monotonic()
         time.sleep(self.seconds)
+        if self.stamps:
+            name = f"{os.getpid()}-{time.monotonic_ns()}.txt"
+            with open(os.path.join(self.stamps, name), "w") as fh:
+                fh.write(f"{start} {time.monotonic()}")
         n = np.asarray(X).shape[1]
         self.adjacency_ = np.zeros((n, n), bool)
         self.adjacency_[0, 1] = True
