@@ -630,18 +630,31 @@ def render_markdown(
     ``"auto"``: whichever has fewer columns (ties: methods as rows). See :func:`build_table`
     and :func:`table_markdown`.
     """
+    return table_markdown(
+        _single_table(summary, metric, layout, oracle_methods, precision, second, notes)
+    )
+
+
+def _single_table(
+    summary: pd.DataFrame,
+    metric: str,
+    layout: Layout,
+    oracle_methods: Collection[str],
+    precision: int,
+    second: bool,
+    notes: Mapping[tuple[str, str], str] | None,
+) -> Table:
+    """The one-metric table behind :func:`render_markdown` and :func:`render_latex`."""
     if layout not in ("auto", "methods", "datasets"):
         raise ValueError(f"layout must be 'auto', 'methods' or 'datasets'; got {layout!r}")
-    return table_markdown(
-        build_table(
-            summary,
-            layout=layout,
-            metric=metric,
-            oracle_methods=oracle_methods,
-            precision=precision,
-            second=second,
-            notes=notes,
-        )
+    return build_table(
+        summary,
+        layout=layout,
+        metric=metric,
+        oracle_methods=oracle_methods,
+        precision=precision,
+        second=second,
+        notes=notes,
     )
 
 
@@ -752,18 +765,8 @@ def render_latex(
     Needs only ``\\usepackage{booktabs}``; uses ``\\textbf`` for the best, ``\\underline`` for
     the second, ``$\\pm$`` and ``$^\\dagger$``, and escapes LaTeX special characters in names.
     """
-    if layout not in ("auto", "methods", "datasets"):
-        raise ValueError(f"layout must be 'auto', 'methods' or 'datasets'; got {layout!r}")
     return table_latex(
-        build_table(
-            summary,
-            layout=layout,
-            metric=metric,
-            oracle_methods=oracle_methods,
-            precision=precision,
-            second=second,
-            notes=notes,
-        )
+        _single_table(summary, metric, layout, oracle_methods, precision, second, notes)
     )
 
 
