@@ -70,6 +70,18 @@ ICS = ("aic", "bic", "hqic", "fpe")
 CORRECTIONS = ("none", "bonferroni", "fdr_bh")
 
 
+def check_granger_params(name: str, alpha: Any, max_lag: Any, ic: Any, correction: Any) -> None:
+    """One-line ``ValueError`` for an invalid parameter of a Granger adapter named ``name``."""
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise ValueError(f"{name}: alpha must lie in (0, 1), got {alpha!r}")
+    if not isinstance(max_lag, int) or isinstance(max_lag, bool) or max_lag < 1:
+        raise ValueError(f"{name}: max_lag must be an integer >= 1, got {max_lag!r}")
+    if ic is not None and ic not in ICS:
+        raise ValueError(f"{name}: ic must be one of {ICS} or None, got {ic!r}")
+    if correction not in CORRECTIONS:
+        raise ValueError(f"{name}: correction must be one of {CORRECTIONS}, got {correction!r}")
+
+
 def max_estimable_lag(t: int, n: int) -> int:
     """The largest VAR order statsmodels can select with on T points and N nodes (module doc)."""
     return (t - n - 1) // (n + 1)
@@ -165,20 +177,7 @@ class Granger(Estimator):
         self.correction = correction
 
     def check_params(self) -> None:
-        if not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
-            raise ValueError(f"granger: alpha must lie in (0, 1), got {self.alpha!r}")
-        if (
-            not isinstance(self.max_lag, int)
-            or int(self.max_lag) != self.max_lag
-            or self.max_lag < 1
-        ):
-            raise ValueError(f"granger: max_lag must be an integer >= 1, got {self.max_lag!r}")
-        if self.ic is not None and self.ic not in ICS:
-            raise ValueError(f"granger: ic must be one of {ICS} or None, got {self.ic!r}")
-        if self.correction not in CORRECTIONS:
-            raise ValueError(
-                f"granger: correction must be one of {CORRECTIONS}, got {self.correction!r}"
-            )
+        check_granger_params("granger", self.alpha, self.max_lag, self.ic, self.correction)
 
     def fit(self, X: Any, context: FitContext | None = None) -> Granger:
         self.check_params()

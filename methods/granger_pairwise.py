@@ -53,9 +53,8 @@ import numpy as np
 from bench.methods._graph import series_name, zero_diagonal
 from bench.methods.base import Estimator, check_series
 from bench.methods.granger import (
-    CORRECTIONS,
-    ICS,
     adjust_pvalues,
+    check_granger_params,
     granger_f_tests,
     max_estimable_lag,
     neg_log10_p,
@@ -137,17 +136,7 @@ class GrangerPairwise(Estimator):
         self.correction = correction
 
     def check_params(self) -> None:
-        name = "granger-pairwise"
-        if not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
-            raise ValueError(f"{name}: alpha must lie in (0, 1), got {self.alpha!r}")
-        if not isinstance(self.max_lag, int) or isinstance(self.max_lag, bool) or self.max_lag < 1:
-            raise ValueError(f"{name}: max_lag must be an integer >= 1, got {self.max_lag!r}")
-        if self.ic is not None and self.ic not in ICS:
-            raise ValueError(f"{name}: ic must be one of {ICS} or None, got {self.ic!r}")
-        if self.correction not in CORRECTIONS:
-            raise ValueError(
-                f"{name}: correction must be one of {CORRECTIONS}, got {self.correction!r}"
-            )
+        check_granger_params("granger-pairwise", self.alpha, self.max_lag, self.ic, self.correction)
 
     def fit(self, X: Any, context: FitContext | None = None) -> GrangerPairwise:
         self.check_params()
