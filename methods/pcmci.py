@@ -103,6 +103,32 @@ def check_tigramite_params(
         raise ValueError(f"{name}: fdr_method must be one of {FDR_METHODS}")
 
 
+def check_p_matrix(p_matrix: np.ndarray, tau_min: int, name: str, what: str, t: int) -> None:
+    """Raise :class:`DataError` when a tested link has no p-value (too few degrees of freedom)."""
+    p = np.moveaxis(np.asarray(p_matrix, dtype=float), 2, 0)[tau_min:]
+    n = p.shape[1]
+    tested = np.ones_like(p, dtype=bool)
+    if tau_min == 0:
+        tested[0, np.arange(n), np.arange(n)] = False
+    if np.isnan(p[tested]).any():
+        raise DataError(
+            f"{name}: {t} time points leave too few degrees of freedom for {what} on {n} nodes "
+            "(some tests have no p-value)"
+        )
+
+
+def tigramite_runner(x: np.ndarray, cond_ind_test: Any = None) -> Any:
+    """tigramite's ``PCMCI`` on ``x`` (T, N), silent; ``ParCorr`` (analytic) unless given."""
+    from tigramite.data_processing import DataFrame
+    from tigramite.pcmci import PCMCI as TigramitePCMCI
+
+    if cond_ind_test is None:
+        from tigramite.independence_tests.parcorr import ParCorr
+
+        cond_ind_test = ParCorr(significance="analytic", verbosity=0)
+    return TigramitePCMCI(dataframe=DataFrame(x), cond_ind_test=cond_ind_test, verbosity=0)
+
+
 def link_counts(graph: np.ndarray) -> dict[str, int]:
     """Numbers of off-diagonal links of each kind (unordered pairs for the τ = 0 kinds)."""
     g = np.moveaxis(np.asarray(graph).astype(str), 2, 0)
@@ -168,32 +194,14 @@ class PCMCI(Estimator):
         tau_min, tau_max = int(self.tau_min), int(self.tau_max)
         # MCI conditions a lag-τ link on both nodes' parents: up to 2·τ_max rows are lost.
         x = check_series(X, name=name, min_length=2 * tau_max + 5)
-        from tigramite.data_processing import DataFrame
-        from tigramite.independence_tests.parcorr import ParCorr
-        from tigramite.pcmci import PCMCI as TigramitePCMCI
-
-        runner = TigramitePCMCI(
-            dataframe=DataFrame(x),
-            cond_ind_test=ParCorr(significance="analytic", verbosity=0),
-            verbosity=0,
-        )
-        res = runner.run_pcmci(
+        res = tigramite_runner(x).run_pcmci(
             tau_min=tau_min,
             tau_max=tau_max,
             pc_alpha=self.pc_alpha,
             alpha_level=self.alpha,
             fdr_method=self.fdr_method,
         )
-        n = x.shape[1]
-        p = np.moveaxis(np.asarray(res["p_matrix"], dtype=float), 2, 0)[tau_min:]
-        tested = np.ones_like(p, dtype=bool)
-        if tau_min == 0:
-            tested[0, np.arange(n), np.arange(n)] = False
-        if np.isnan(p[tested]).any():
-            raise DataError(
-                f"{name}: {x.shape[0]} time points leave too few degrees of freedom for PCMCI "
-                f"on {n} nodes with tau_max={tau_max} (some tests have no p-value)"
-            )
+        check_p_matrix(res["p_matrix"], tau_min, name, f"PCMCI with tau_max={tau_max}", x.shape[0])
         graph = np.asarray(res["graph"])
         val = np.nan_to_num(np.asarray(res["val_matrix"], dtype=float), nan=0.0)
         lag_scores = np.abs(np.moveaxis(val, 2, 0))

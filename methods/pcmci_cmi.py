@@ -56,8 +56,13 @@ import numpy as np
 
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
-from bench.methods.pcmci import check_tigramite_params, link_counts, tigramite_to_lag_adjacency
-from bench.methods.pcmci_plus import check_p_matrix
+from bench.methods.pcmci import (
+    check_p_matrix,
+    check_tigramite_params,
+    link_counts,
+    tigramite_runner,
+    tigramite_to_lag_adjacency,
+)
 from bench.registry import register_method
 from bench.types import FitContext
 
@@ -139,9 +144,7 @@ class PCMCICMI(Estimator):
         name = series_name(context, "pcmci-cmi")
         tau_min, tau_max = int(self.tau_min), int(self.tau_max)
         x = check_series(X, name=name, min_length=2 * tau_max + 10)
-        from tigramite.data_processing import DataFrame
         from tigramite.independence_tests.cmiknn import CMIknn
-        from tigramite.pcmci import PCMCI as TigramitePCMCI
 
         test = CMIknn(
             knn=self.knn,
@@ -153,8 +156,7 @@ class PCMCICMI(Estimator):
             verbosity=0,
         )
         test._get_acf = acf  # NumPy 2 compatibility (module docstring)
-        runner = TigramitePCMCI(dataframe=DataFrame(x), cond_ind_test=test, verbosity=0)
-        res = runner.run_pcmci(
+        res = tigramite_runner(x, test).run_pcmci(
             tau_min=tau_min,
             tau_max=tau_max,
             pc_alpha=float(self.pc_alpha),

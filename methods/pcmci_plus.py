@@ -61,23 +61,15 @@ import numpy as np
 
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
-from bench.methods.pcmci import check_tigramite_params, link_counts, tigramite_to_lag_adjacency
+from bench.methods.pcmci import (
+    check_p_matrix,
+    check_tigramite_params,
+    link_counts,
+    tigramite_runner,
+    tigramite_to_lag_adjacency,
+)
 from bench.registry import register_method
-from bench.types import DataError, FitContext
-
-
-def check_p_matrix(p_matrix: np.ndarray, tau_min: int, name: str, what: str, t: int) -> None:
-    """Raise :class:`DataError` when a tested link has no p-value (too few degrees of freedom)."""
-    p = np.moveaxis(np.asarray(p_matrix, dtype=float), 2, 0)[tau_min:]
-    n = p.shape[1]
-    tested = np.ones_like(p, dtype=bool)
-    if tau_min == 0:
-        tested[0, np.arange(n), np.arange(n)] = False
-    if np.isnan(p[tested]).any():
-        raise DataError(
-            f"{name}: {t} time points leave too few degrees of freedom for {what} on {n} nodes "
-            "(some tests have no p-value)"
-        )
+from bench.types import FitContext
 
 
 def pcmciplus_lag_scores(val_matrix: np.ndarray, graph: np.ndarray, tau_min: int) -> np.ndarray:
@@ -142,16 +134,7 @@ class PCMCIPlus(Estimator):
         name = series_name(context, "pcmci-plus")
         tau_min, tau_max = int(self.tau_min), int(self.tau_max)
         x = check_series(X, name=name, min_length=2 * tau_max + 5)
-        from tigramite.data_processing import DataFrame
-        from tigramite.independence_tests.parcorr import ParCorr
-        from tigramite.pcmci import PCMCI as TigramitePCMCI
-
-        runner = TigramitePCMCI(
-            dataframe=DataFrame(x),
-            cond_ind_test=ParCorr(significance="analytic", verbosity=0),
-            verbosity=0,
-        )
-        res = runner.run_pcmciplus(
+        res = tigramite_runner(x).run_pcmciplus(
             tau_min=tau_min,
             tau_max=tau_max,
             pc_alpha=float(self.alpha),
