@@ -190,20 +190,18 @@ class BrainECLLM(Estimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
                 raise ValueError(f"brainec-llm: {name} must be an integer >= {low}, not {v!r}")
-        for name in ("alpha_sp", "alpha_dag", "alpha_cons", "lora_alpha", "eta_min"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
-                raise ValueError(f"brainec-llm: {name} must be a number >= 0, not {v!r}")
-        for name in ("lr", "temperature"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not v > 0:
-                raise ValueError(f"brainec-llm: {name} must be a number > 0, not {v!r}")
-        for name in ("dropout", "lora_dropout"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < 1:
-                raise ValueError(f"brainec-llm: {name} must be in [0, 1), not {v!r}")
-        if not isinstance(self.proportion, (int, float)) or not 0 < self.proportion <= 1:
-            raise ValueError(f"brainec-llm: proportion must be in (0, 1], not {self.proportion!r}")
+        ranges = (
+            (("alpha_sp", "alpha_dag", "alpha_cons", "lora_alpha", "eta_min"), "a number >= 0",
+             lambda v: v >= 0),
+            (("lr", "temperature"), "a number > 0", lambda v: v > 0),
+            (("dropout", "lora_dropout"), "in [0, 1)", lambda v: 0 <= v < 1),
+            (("proportion",), "in (0, 1]", lambda v: 0 < v <= 1),
+        )  # fmt: skip
+        for names, what, ok in ranges:
+            for name in names:
+                v = getattr(self, name)
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v):
+                    raise ValueError(f"brainec-llm: {name} must be {what}, not {v!r}")
 
     # ------------------------------------------------------------------ checks
 
