@@ -99,6 +99,17 @@ class PatchEmbedding(nn.Module):
         return self.dropout(self.value(x))
 
 
+def _grouped_ffn(groups: int, width: int, hidden: int, dropout: float) -> nn.Module:
+    """Pointwise ``Conv1d`` FFN ``width → hidden → width`` applied to each of ``groups``."""
+    return nn.Sequential(
+        nn.Conv1d(groups * width, groups * hidden, 1, groups=groups),
+        nn.GELU(),
+        nn.Dropout(dropout),
+        nn.Conv1d(groups * hidden, groups * width, 1, groups=groups),
+        nn.Dropout(dropout),
+    )
+
+
 class GroupFFN(nn.Module):
     """ModernTCN-style block mapping ``[B, N, T_in]`` → ``[B, N, T_out]`` (reference §3).
 
@@ -128,20 +139,8 @@ class GroupFFN(nn.Module):
         self.embed = PatchEmbedding(d_model, patch_len, stride, dropout)
         self.dw = nn.Conv1d(n * d, n * d, kernel_size, padding=kernel_size // 2, groups=n * d)
         self.norm = nn.BatchNorm1d(d)
-        self.ffn1 = nn.Sequential(
-            nn.Conv1d(n * d, n * d_ff, 1, groups=n),
-            nn.GELU(),
-            nn.Dropout(dropout),
-            nn.Conv1d(n * d_ff, n * d, 1, groups=n),
-            nn.Dropout(dropout),
-        )
-        self.ffn2 = nn.Sequential(
-            nn.Conv1d(d * n, d * d_ff, 1, groups=d),
-            nn.GELU(),
-            nn.Dropout(dropout),
-            nn.Conv1d(d * d_ff, d * n, 1, groups=d),
-            nn.Dropout(dropout),
-        )
+        self.ffn1 = _grouped_ffn(n, d, d_ff, dropout)  # per node
+        self.ffn2 = _grouped_ffn(d, n, d_ff, dropout)  # per feature, across nodes
         n_patch = n_patches(t_in, patch_len, stride)
         self.head = nn.Linear(d, patch_len)
         self.out = nn.Linear(n_patch * patch_len, t_out)
