@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -234,7 +235,7 @@ class BrainECLLM(Estimator):
     # ------------------------------------------------------------------ fit
 
     def fit(self, X: Any, context: FitContext | None = None) -> BrainECLLM:
-        from .model import LossWeights
+        from .model import LossWeights, ModelConfig
         from .prompt import dataset_description
         from .train import TrainConfig, train
 
@@ -242,25 +243,13 @@ class BrainECLLM(Estimator):
         dataset = ctx.dataset or "dataset"
         data = self._check(X, dataset)
         seed = self.random_state if self.random_state is not None else (ctx.seed or 0)
+        params = self.get_params()
         cfg = TrainConfig(
             backbone=self.backbone,
             llm_layers=int(self.llm_layers),
             epochs=int(self.epochs),
-            model=dict(
-                d_model=self.d_model,
-                d_ff=self.d_ff,
-                n_heads=self.n_heads,
-                patch_len=self.patch_len,
-                stride=self.stride,
-                down_sampling_layers=self.down_sampling_layers,
-                moving_avg=self.moving_avg,
-                kernel_size=self.kernel_size,
-                att_n_head=self.att_n_head,
-                att_hidden=self.att_hidden,
-                dropout=self.dropout,
-                num_tokens=self.num_tokens,
-                temperature=self.temperature,
-            ),
+            # every ModelConfig field that is not fixed by the data or the backbone
+            model={f.name: getattr(self, f.name) for f in fields(ModelConfig) if f.name in params},
             lora_r=self.lora_r,
             lora_alpha=self.lora_alpha,
             lora_dropout=self.lora_dropout,
