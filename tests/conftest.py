@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from chains import chain_from_noise
 
 BURN_IN = 100
 
@@ -36,12 +37,9 @@ def make_chain(
     """
     rng = np.random.default_rng(seed)
     e = rng.standard_normal((n + BURN_IN, 3))
-    x = np.zeros_like(e)
-    a, b, c = autoregressive, lagged, contemporaneous
-    for t in range(1, n + BURN_IN):
-        x[t, 0] = a * x[t - 1, 0] + e[t, 0]
-        for k in (1, 2):
-            x[t, k] = a * x[t - 1, k] + b * x[t - 1, k - 1] + c * x[t, k - 1] + e[t, k]
+    x = chain_from_noise(
+        e, autoregressive=autoregressive, lagged=lagged, contemporaneous=contemporaneous
+    )
     return x[BURN_IN:]
 
 

@@ -70,7 +70,8 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "methods" / "brainec_llm"))
+    tests = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(tests), str(tests / "methods" / "brainec_llm")]
     from brainec_chain import chain_direction_ok, chain_subjects
 
     from bench.methods.brainec_llm.estimator import BrainECLLM

@@ -8,6 +8,7 @@ Truth in the bench orientation: ``A[0, 1] = A[1, 2] = 1`` (row = source).
 from __future__ import annotations
 
 import numpy as np
+from chains import chain_from_noise
 
 
 def chain_subjects(n_subjects: int = 4, t: int = 64, seed: int = 0) -> list[np.ndarray]:
@@ -16,11 +17,7 @@ def chain_subjects(n_subjects: int = 4, t: int = 64, seed: int = 0) -> list[np.n
     out = []
     for _ in range(n_subjects):
         e = rng.standard_normal((t + 50, 3))
-        x = np.zeros_like(e)
-        for k in range(1, t + 50):
-            x[k, 0] = 0.3 * x[k - 1, 0] + e[k, 0]
-            x[k, 1] = 0.3 * x[k - 1, 1] + 0.5 * x[k - 1, 0] + 0.5 * x[k, 0] + e[k, 1]
-            x[k, 2] = 0.3 * x[k - 1, 2] + 0.5 * x[k - 1, 1] + 0.5 * x[k, 1] + e[k, 2]
+        x = chain_from_noise(e, autoregressive=0.3, lagged=0.5, contemporaneous=0.5)
         out.append(x[50:])
     return out
 
