@@ -10,13 +10,13 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import _report_data as R
 import numpy as np
 import pandas as pd
 import pytest
+from _latex import compile_tables, needs_pdflatex
 
 from bench.reports.report import (
     ReportOptions,
@@ -304,7 +304,7 @@ def test_missing_truth_skips_figures_with_a_note(tmp_path):
     assert {"box_f1", "runtime"} <= {f.name for f in res.figures}
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 def test_report_latex_compiles(outputs, tmp_path):
     body = "\n".join(text for name, text in sorted(outputs.items()) if name.endswith(".tex"))
     s = summarize(R.build().long)
@@ -316,18 +316,7 @@ def test_report_latex_compiles(outputs, tmp_path):
             notes={("alpha", "toy:1"): "a_b & 50% #1 {x} ~ ^"},
         )
     )
-    doc = "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
-    (tmp_path / "t.tex").write_text(doc + body + "\\end{document}\n", encoding="utf-8")
-    proc = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    log = (tmp_path / "t.log").read_text(errors="replace")
-    assert "Missing character" not in log
+    log = compile_tables(body, tmp_path)
     assert re.search(r"Output written on t\.pdf \((\d+) pages?", log)
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import difflib
 import math
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _latex import compile_tables, needs_pdflatex
 
 from bench.registry import UnknownNameError
 from bench.reports.tables import (
@@ -303,7 +302,7 @@ def test_render_csv_columns():
     assert "pc,smith:2,shd,5,1,2" in lines
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 def test_latex_compiles(tmp_path):
     s = summarize(fixture_long())
     body = "\n".join(
@@ -311,18 +310,7 @@ def test_latex_compiles(tmp_path):
         for m in TABLE_METRICS
         for lay in ("methods", "datasets")
     )
-    doc = "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
-    (tmp_path / "t.tex").write_text(doc + body + "\\end{document}\n", encoding="utf-8")
-    proc = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    log = (tmp_path / "t.log").read_text(errors="replace")
-    assert "Missing character" not in log
+    compile_tables(body, tmp_path)
 
 
 def _regenerate() -> None:
