@@ -17,10 +17,11 @@ import inspect
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bench.canaries import Canary
 from bench.types import BenchError, Dataset, DatasetInfo, Level
 
 if TYPE_CHECKING:
@@ -59,7 +60,11 @@ class MethodInfo:
     reported as not applicable. ``lagged`` methods also return per-lag scores
     (``lag_scores_``, shape ``(L, N, N)``) and their ``scores_`` is the max over lags.
     ``oracle`` is true when the method looks at the ground truth to pick anything (a threshold,
-    an epoch); such results are labelled wherever they appear.
+    an epoch); such results are labelled wherever they appear. ``canary`` is the method's
+    reversal canary (:class:`bench.canaries.Canary`), run by the common-checks suite;
+    ``test_params`` are small settings (e.g. few epochs, a tiny backbone) under which the common
+    checks fit the method quickly. ``orients`` is false for methods that cannot orient an edge
+    (symmetric scores and decisions), which tables say.
     """
 
     name: str
@@ -75,6 +80,17 @@ class MethodInfo:
     oracle: bool = False
     slow: bool = False
     in_all: bool = True
+    canary: Canary | None = None
+    test_params: Mapping[str, Any] = field(default_factory=dict)
+    orients: bool = True
+
+    def display_label(self, params: Mapping[str, Any] | None = None) -> str:
+        """The method's label in tables, figures and MLflow: its name, or what the estimator's
+        ``display_label(params)`` says (e.g. BrainEC-LLM names its backbone and epochs)."""
+        fn = getattr(self.cls, "display_label", None)
+        if fn is None:
+            return self.name
+        return str(fn({**self.defaults, **dict(params or {})}))
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -124,8 +140,20 @@ def register_method(
     oracle: bool = False,
     slow: bool = False,
     in_all: bool = True,
+    canary: Canary | None = None,
+    test_params: Mapping[str, Any] | None = None,
+    orients: bool = True,
 ) -> Callable[[E], E]:
-    """Class decorator that registers an estimator under ``name``."""
+    """Class decorator that registers an estimator under ``name``.
+
+    ``canary`` is required: a method cannot be registered without a reversal canary (see
+    :mod:`bench.canaries`); the common-checks suite runs it for every registered method.
+    """
+    if not isinstance(canary, Canary):
+        raise ValueError(
+            f"method {name!r}: register_method needs canary=Canary(...), the reversal canary "
+            "the common checks run (see bench/canaries.py)"
+        )
 
     def deco(cls: E) -> E:
         if name in METHODS and METHODS[name].cls is not cls:
@@ -144,6 +172,9 @@ def register_method(
             oracle=oracle,
             slow=slow,
             in_all=in_all,
+            canary=canary,
+            test_params=dict(test_params or {}),
+            orients=orients,
         )
         cls.method_name = name  # type: ignore[attr-defined]
         return cls

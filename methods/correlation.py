@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import check_full_rank, series_name, zero_diagonal
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
@@ -149,6 +150,8 @@ _CITATION = (
         "cannot orient: scores symmetric, every decided pair set in both directions"
     ),
     scores="|Pearson correlation| (symmetric)",
+    canary=Canary("chain-iid", check="undirected"),
+    orients=False,
 )
 class Correlation(_Correlation):
     """Full correlation; see the module docstring (undirected: cannot orient).
@@ -174,6 +177,8 @@ class Correlation(_Correlation):
         "pair set in both directions"
     ),
     scores="|partial correlation| given all other nodes (symmetric)",
+    canary=Canary("chain-iid", check="undirected"),
+    orients=False,
 )
 class PartialCorrelation(_Correlation):
     """Partial correlation given all other nodes; see the module docstring (undirected).

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import check_full_rank, series_name
 from bench.methods.base import Estimator, check_series
 from bench.methods.pc import causallearn_to_adjacency
@@ -71,6 +72,7 @@ from bench.types import FitContext
     ),
     scores=None,
     lagged=False,
+    canary=Canary("collider"),
 )
 class GES(Estimator):
     """GES with the BIC score; see the module docstring for the maths and the encoding.

@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, zero_diagonal
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
@@ -150,6 +151,7 @@ def adjust_pvalues(pvals: np.ndarray, correction: str) -> np.ndarray:
     ),
     scores="-log10 p of the Granger F-test (clipped at 300)",
     lagged=False,
+    canary=Canary("chain-mixed"),
 )
 class Granger(Estimator):
     """Conditional Granger causality from one VAR; see the module docstring for the maths.

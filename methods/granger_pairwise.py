@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, zero_diagonal
 from bench.methods.base import Estimator, check_series
 from bench.methods.granger import (
@@ -109,6 +110,7 @@ def pairwise_granger(
     ),
     scores="-log10 p of the bivariate Granger F-test (clipped at 300)",
     lagged=False,
+    canary=Canary("chain-lagged"),
 )
 class GrangerPairwise(Estimator):
     """Bivariate Granger causality per pair; see the module docstring for the maths.

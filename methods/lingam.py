@@ -69,6 +69,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import (
     check_full_rank,
     series_name,
@@ -106,6 +107,7 @@ def lingam_to_bench(b: np.ndarray) -> np.ndarray:
         "points as i.i.d. samples; decision = non-zero standardised coefficient"
     ),
     scores="|standardised DirectLiNGAM coefficient|",
+    canary=Canary("chain-nongaussian", n=500, exact=True),
 )
 class DirectLiNGAM(Estimator):
     """DirectLiNGAM; see the module docstring for the maths and the encoding.
@@ -161,6 +163,7 @@ class DirectLiNGAM(Estimator):
     ),
     scores="max over lags 0..p of |standardised VAR-LiNGAM coefficient|",
     lagged=True,
+    canary=Canary("chain-mixed-nongaussian", n=500, exact=True),
 )
 class VARLiNGAM(Estimator):
     """VAR-LiNGAM; see the module docstring for the maths and the encoding.

@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, zero_diagonal
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
@@ -126,6 +127,7 @@ def patel_kappa_tau(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         "(one-sided phi test, alpha 0.05) oriented by the sign of tau"
     ),
     scores="max(kappa, 0) * (1 + tau) / 2 (strength by kappa, direction by tau)",
+    canary=Canary("chain-activation"),
 )
 class Patel(Estimator):
     """Patel's κ and τ; see the module docstring for the maths, variant and decision rule.

@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, zero_diagonal
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
@@ -109,6 +110,7 @@ def causallearn_to_adjacency(graph: np.ndarray) -> tuple[np.ndarray, dict[str, i
     ),
     scores=None,
     lagged=False,
+    canary=Canary("collider"),
 )
 class PC(Estimator):
     """PC with Fisher-z; see the module docstring for the maths and the encoding.

@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
@@ -158,6 +159,7 @@ def link_counts(graph: np.ndarray) -> dict[str, int]:
     ),
     scores="max over lags of |MCI partial correlation|",
     lagged=True,
+    canary=Canary("chain-lagged"),
 )
 class PCMCI(Estimator):
     """PCMCI with ParCorr; see the module docstring for the maths and the encoding.

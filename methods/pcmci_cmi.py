@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
 from bench.methods.pcmci import (
@@ -93,6 +94,7 @@ def acf(series: np.ndarray, max_lag: int | None = None) -> np.ndarray:
     ),
     scores="max over lags of the CMI estimate (clipped at 0)",
     lagged=True,
+    canary=Canary("chain-lagged", n=500, slow=True),
     slow=True,
 )
 class PCMCICMI(Estimator):

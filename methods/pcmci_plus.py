@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name, summarize_lags
 from bench.methods.base import Estimator, check_series
 from bench.methods.pcmci import (
@@ -101,6 +102,7 @@ def pcmciplus_lag_scores(val_matrix: np.ndarray, graph: np.ndarray, tau_min: int
     ),
     scores="max over lags of |MCI partial correlation|, 0 against a lag-0 orientation",
     lagged=True,
+    canary=Canary("chain-lagged", exact=True),
 )
 class PCMCIPlus(Estimator):
     """PCMCI+ with ParCorr; see the module docstring for the maths and the encoding.

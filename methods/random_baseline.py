@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods._graph import series_name
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
@@ -68,6 +69,8 @@ def random_graph(n: int, density: float, seed: int) -> tuple[np.ndarray, np.ndar
         "ordered pairs (density fixed in advance, default 0.2, truth-free); ignores the data"
     ),
     scores="Uniform(0, 1) random number per ordered pair",
+    canary=Canary("chain-mixed", check="data-free"),
+    orients=False,
 )
 class RandomBaseline(Estimator):
     """Random scores and a random graph at a fixed density; see the module docstring.

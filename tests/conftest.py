@@ -11,50 +11,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from chains import chain_from_noise
 
-BURN_IN = 100
+from bench.canaries import BURN_IN, make_activation_chain, make_chain, make_collider
 
-
-def make_chain(
-    n: int = 1000,
-    seed: int = 0,
-    *,
-    lagged: float = 0.5,
-    contemporaneous: float = 0.5,
-    autoregressive: float = 0.3,
-) -> np.ndarray:
-    """A 3-node chain x0 -> x1 -> x2 with a lag-1 and a contemporaneous component.
-
-    For k = 1, 2 (with unit-variance Gaussian noise e)::
-
-        x0[t] = a x0[t-1]                                  + e0[t]
-        xk[t] = a xk[t-1] + b x(k-1)[t-1] + c x(k-1)[t]    + ek[t]
-
-    with a = ``autoregressive``, b = ``lagged``, c = ``contemporaneous``. Lag-based methods
-    (Granger, PCMCI) see b; contemporaneous ones (PC) see c. True summary graph: edges (0, 1)
-    and (1, 2).
-    """
-    rng = np.random.default_rng(seed)
-    e = rng.standard_normal((n + BURN_IN, 3))
-    x = chain_from_noise(
-        e, autoregressive=autoregressive, lagged=lagged, contemporaneous=contemporaneous
-    )
-    return x[BURN_IN:]
-
-
-def make_collider(n: int = 1000, seed: int = 0, *, weight: float = 0.8) -> np.ndarray:
-    """4 nodes, x0 -> x2 <- x1 and x2 -> x3, i.i.d. over time (a contemporaneous SEM).
-
-    x0, x1 ~ N(0, 1) independent; x2 = w (x0 + x1) + e2; x3 = w x2 + e3. The collider makes the
-    orientation identifiable from observational data: PC finds the v-structure 0 -> 2 <- 1 (0 and
-    1 are independent, dependent given 2) and Meek's rule 1 then orients 2 -> 3.
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 4))
-    x[:, 2] += weight * (x[:, 0] + x[:, 1])
-    x[:, 3] += weight * x[:, 2]
-    return x
+__all__ = ["BURN_IN", "make_activation_chain", "make_chain", "make_collider", "make_var"]
 
 
 def make_var(n: int = 300, n_nodes: int = 5, seed: int = 0, *, density: float = 0.2) -> np.ndarray:
@@ -109,33 +69,14 @@ def make_nongaussian_chain(
     direction identifiable for LiNGAM-type methods. Defaults give an i.i.d. linear SEM
     x1 = 0.8 x0 + e1, x2 = 0.8 x1 + e2. True summary graph: edges (0, 1) and (1, 2).
     """
-    rng = np.random.default_rng(seed)
-    e = rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), (n + BURN_IN, 3))
-    x = np.zeros_like(e)
-    a, b, c = autoregressive, lagged, contemporaneous
-    for t in range(1, n + BURN_IN):
-        x[t, 0] = a * x[t - 1, 0] + e[t, 0]
-        for k in (1, 2):
-            x[t, k] = a * x[t - 1, k] + b * x[t - 1, k - 1] + c * x[t, k - 1] + e[t, k]
-    return x[BURN_IN:]
-
-
-def make_activation_chain(
-    n: int = 1000, seed: int = 0, *, rate: float = 0.15, noise: float = 0.1
-) -> np.ndarray:
-    """3 nodes whose activity propagates down the chain x0 -> x1 -> x2 (Patel's model).
-
-    Binary states: s0 ~ Bernoulli(rate); s_k = s_(k-1) OR Bernoulli(rate) for k = 1, 2 (a node
-    is active whenever its parent is, and also on its own). Observed x_k = s_k + noise * N(0, 1).
-    In Patel's terms x0 is ascendant to x1 and x1 to x2. True graph: edges (0, 1) and (1, 2).
-    """
-    rng = np.random.default_rng(seed)
-    own = rng.random((n, 3)) < rate
-    s = np.zeros((n, 3), dtype=bool)
-    s[:, 0] = own[:, 0]
-    for k in (1, 2):
-        s[:, k] = s[:, k - 1] | own[:, k]
-    return s.astype(np.float64) + noise * rng.standard_normal((n, 3))
+    return make_chain(
+        n,
+        seed,
+        lagged=lagged,
+        contemporaneous=contemporaneous,
+        autoregressive=autoregressive,
+        noise="uniform",
+    )
 
 
 @pytest.fixture

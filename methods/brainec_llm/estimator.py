@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.canaries import Canary
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
 from bench.types import DataError, FitContext
@@ -313,6 +314,16 @@ def _variant(name: str, doc: str, **overrides: Any) -> type[BrainECLLM]:
     return cls
 
 
+# The reversal canary is a recorded negative result (tests/benchmarks/brainec_canary.py, README):
+# the model as specified does not orient the 3-node chain; it runs as a non-strict xfail.
+CANARY_XFAIL = (
+    "measured (tests/benchmarks/brainec_canary.py, README): the model as specified does not "
+    "orient the chain; 0/3 seeds with the reference losses at 30 and 150 epochs, 4 of 27 runs "
+    "over all loss configurations and SmolLM2 (coin-flip rate: 1 in 4)"
+)
+# Small settings under which the common checks fit every variant quickly on the CPU.
+TEST_PARAMS = dict(backbone="tiny", llm_layers=2, epochs=1, num_tokens=50, lora_r=8)
+
 _COMMON = dict(
     level="group",
     deterministic=False,
@@ -320,6 +331,15 @@ _COMMON = dict(
     requires=REQUIRES,
     citation=CITATION,
     scores=SCORES,
+    canary=Canary(
+        "chain-mixed",
+        n=128,
+        subjects=8,
+        params={**TEST_PARAMS, "epochs": 30},
+        slow=True,
+        xfail=CANARY_XFAIL,
+    ),
+    test_params=TEST_PARAMS,
 )
 
 register_method(
