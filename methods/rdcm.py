@@ -21,6 +21,15 @@ Because the data are real, X^H X and X^H Y are real: ``W = Re(X^H X)``, ``v_k = 
 the circular forward difference; a test checks this). The DC row (m = 0) is zero after
 centring and is dropped, so the regression has ``n = T − 1`` frequency data points.
 
+What this amounts to without inputs: in the time domain each region's regression is that of
+the circular forward difference (y_k[t+1] − y_k[t])/TR on y[t], i.e. a Bayesian VAR(1) with
+A ≈ (B − I)/TR for the VAR(1) matrix B (on smith:1 the scores correlate 0.99 with |B| of an
+OLS VAR(1)). Its noise term, the HRF-filtered endogenous inputs h * u, is far from white, and
+NetSim's neural dynamics (σ = 20/s, a 50 ms time constant) are much faster than rDCM's prior
+(self-decay 0.5/s): on a NetSim-style 3-node chain at TR 0.5 s the scores point the wrong way in
+most draws (``tests/benchmarks/dcm_notears.py``); with σ = 1/s they point the right way (the
+``chain-bold`` canary), though the decision often keeps a reverse edge as well.
+
 Priors (SPM's ``spm_dcm_fmri_priors`` for a one-state DCM, as the toolbox sets them)
     θ_k ~ N(m0, L0⁻¹): self-connection mean −1/2, precision 8N; other connections mean 0,
     precision N/8 (variance 8/N); noise precision τ_k ~ Gamma(a0 = 2, b0 = 1).
@@ -82,13 +91,15 @@ rDCM. The decision never looks at the truth:
 Repetition time
 ---------------
 A is in 1/s, so the fit needs TR (from ``FitContext.tr``, which the runner fills from the
-dataset, or ``tr=``). The rDCM papers validate the method on fast acquisitions: the 2017 paper
-simulates TRs of 2 s down to 0.1 s and finds parameter recovery and model selection improve
-as TR shortens (and SNR rises); the 2018 paper's simulations use TR = 0.5 s (the toolbox's
-default for synthetic data); the toolbox's README warns that rDCM's demands on data quality
-("fast TR, high SNR") are high and that it "might not give reliable results" otherwise. NetSim's
-TR of 3 s is longer than any they validated (NetSim sims 19–20 have TR = 0.25 s). Neither paper
-reports NetSim or Sanchez-Romero results.
+dataset, or ``tr=``). The TR matters to rDCM beyond units: the derivative is a forward difference
+over one TR. The 2017 paper's abstract states that it demonstrates face validity "under
+different settings of signal-to-noise ratio (SNR) and repetition time (TR)"; its simulations
+vary TR up to 2 s and, as we read it, recovery improves as TR shortens and SNR rises (the full
+text could not be re-checked here). The toolbox simulates synthetic data at TR = 0.5 s by
+default (``tapas_rdcm_set_options``), and its README warns that rDCM's requirements on data
+quality ("fast TR, high SNR") are high and that otherwise "the method might not give reliable
+results". NetSim's TR of 3 s is longer than any of these (NetSim sims 19–20 have TR = 0.25 s).
+Neither paper reports NetSim or Sanchez-Romero results.
 
 References
 ----------
