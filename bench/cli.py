@@ -150,19 +150,25 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     registry._load_plugins()
     if args.what == "methods":
-        rows = [("name", "level", "deterministic", "gpu", "scores", "status", "citation")]
+        rows = [
+            ("name", "level", "deterministic", "gpu", "in 'all'", "scores", "status", "citation")
+        ]
         for m in registry.METHODS.values():
             missing = m.missing_packages()
             status = "missing " + ",".join(missing) if missing else "ok"
+            in_all = "no (slow)" if m.slow else ("no" if not m.in_all else "yes")
+            if m.in_all and not m.slow and m.needs_gpu:
+                in_all = "with a GPU"
             rows.append(
                 (
                     m.name + ("†" if m.oracle else ""),
                     m.level,
                     "yes" if m.deterministic else "no",
                     "yes" if m.needs_gpu else "no",
-                    m.scores or "none (AUROC n/a)",
+                    in_all,
+                    _short(m.scores or "none (AUROC n/a)", 40),
                     status,
-                    _short(m.citation),
+                    _short(m.citation, 40),
                 )
             )
         print(_text_table(rows))

@@ -42,7 +42,7 @@ import pandas as pd
 
 from bench.aggregate import per_subject_frame, subject_means, summarize
 from bench.config import BenchConfig
-from bench.executor import Job, LocalExecutor, RayExecutor
+from bench.executor import Job, LocalExecutor, RayExecutor, preload_modules
 from bench.lock import ResultsLock
 from bench.plan import POSITIONS, Fit, Plan, fit_random_state, make_plan, method_code_version
 from bench.provenance import package_versions, scoring_version
@@ -86,10 +86,11 @@ class RunResult:
         return Counter(r.status for r in self.records)
 
 
-def make_executor(config: BenchConfig) -> LocalExecutor | RayExecutor:
+def make_executor(config: BenchConfig, plan: Plan | None = None) -> LocalExecutor | RayExecutor:
     if config.executor == "ray":
         return RayExecutor(config.ray_address)
-    return LocalExecutor(config.n_jobs)
+    requires = [r for m in (plan.methods if plan else []) for r in m.requires]
+    return LocalExecutor(config.n_jobs, preload=preload_modules(requires))
 
 
 # --------------------------------------------------------------------------- folders
@@ -251,7 +252,7 @@ def _run_locked(
     store = RecordStore(results)
     probe_writable(_written_folders(plan, store))
     tracker = tracking.Tracker.open(config, results) if config.track else None
-    executor = make_executor(config)
+    executor = make_executor(config, plan)
     if isinstance(executor, RayExecutor):
         executor.connect()  # an unreachable cluster fails here, before any fit
 
