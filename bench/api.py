@@ -94,7 +94,9 @@ def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list
     Returns ``(tables, printed, files, notes)``. ``per_subject.csv`` (with the status column) is
     written even when no fit succeeded; the tables then are not, and a note says why.
     """
+    from bench.reports.identifiability import identifiability_table
     from bench.reports.report import ReportOptions, build_report, run_source
+    from bench.reports.tables import table_latex, table_markdown
 
     config = result.config
     tables_dir = config.results_dir / "tables" / config.name
@@ -121,6 +123,15 @@ def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list
                 if path.suffix == ".md":
                     stem = path.relative_to(tables_dir).with_suffix("").as_posix()
                     tables[stem] = path.read_text()
+        ident = identifiability_table(result.summary) if len(result.long) else None
+        if ident is not None:  # a run on the canary suite: which method recovers what
+            tex = table_latex(identifiability_table(result.summary, ("yes", "no")))  # type: ignore[arg-type]
+            for suffix, text in (("md", table_markdown(ident)), ("tex", tex)):
+                path = tables_dir / f"identifiability.{suffix}"
+                atomic_write_text(path, text)
+                files.append(path)
+            tables["identifiability"] = table_markdown(ident)
+            printed.append(tables["identifiability"])
     ps_path = tables_dir / "per_subject.csv"
     atomic_write_text(ps_path, result.per_subject.to_csv(index=False))
     files.append(ps_path)

@@ -401,6 +401,33 @@ def _d_accuracy(g: _Graphs) -> float | None:
     return float(np.sum(one_way & (g.scores > g.scores.T))) / n
 
 
+@_metric("structure_recovered", "Recovered", higher_is_better=True)
+def _structure_recovered(g: _Graphs) -> float | None:
+    """1 if the true edges rank above their reverses and above every non-edge, else 0.
+
+    With scores: every true edge i → j has s[i,j] > s[j,i] unless j → i is true too, and
+    s[i,j] > s[k,l] for every non-edge, i.e. every ordered pair (k, l) with no true edge in
+    either direction. Without scores, the decision must hold: every true edge decided, the
+    reverse of a one-way true edge not decided, no non-edge decided. ``None`` for an empty truth.
+    The identifiability suite (``canary`` datasets) averages it over subjects: the fraction of
+    subjects whose structure was recovered.
+    """
+    if not g.truth.any():
+        return None
+    t = g.truth
+    one_way = t & ~t.T
+    non_edge = ~t & ~t.T & g.offdiag
+    if g.scores is not None:
+        s = g.scores
+        if (one_way & ~(s > s.T)).any():
+            return 0.0
+        top_null = s[non_edge].max() if non_edge.any() else -np.inf
+        return float(bool((s[t] > top_null).all()))
+    e = g.est
+    ok = e[t].all() and not (e & one_way.T).any() and not (e & non_edge).any()
+    return float(ok)
+
+
 # --------------------------------------------------------------------------- counts
 
 

@@ -9,3 +9,4 @@ from bench.datasets import sanchez  # noqa: F401
 from bench.datasets import cdrl  # noqa: F401
 from bench.datasets import netsim_sim  # noqa: F401
 from bench.datasets import folder  # noqa: F401
+from bench.datasets import canary  # noqa: F401
