@@ -111,8 +111,10 @@ def conditional_moments(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     second = np.empty((n, n, n))
     for k in range(n):
         rows = z[pos[:, k]]
-        second[k] = rows.T @ rows / n_pos[k]
-        cov[k] = np.cov(rows, rowvar=False)
+        m = n_pos[k]
+        second[k] = rows.T @ rows / m
+        mean = rows.mean(axis=0)
+        cov[k] = (second[k] - np.outer(mean, mean)) * (m / (m - 1))
     sd = np.sqrt(np.einsum("kii->ki", cov))
     corr = cov / (sd[:, :, None] * sd[:, None, :])
     return n_pos, cov, corr, second
@@ -138,7 +140,11 @@ def _partial_corr_batch(cov: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
     A singular conditioning matrix gives NaN for that row (Tetrad skips such a set).
     """
-    sub = cov[idx[:, :, None], idx[:, None, :]]
+    return _partial_corr_stack(cov[idx[:, :, None], idx[:, None, :]])
+
+
+def _partial_corr_stack(sub: np.ndarray) -> np.ndarray:
+    """ρ(0, 1 | 2..) of each covariance matrix of the stack ``sub`` (K, m, m); NaN if singular."""
     try:
         p = np.linalg.inv(sub)
     except np.linalg.LinAlgError:
@@ -151,6 +157,21 @@ def _partial_corr_batch(cov: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return -p[:, 0, 1] / np.sqrt(p[:, 0, 0] * p[:, 1, 1])
 
 
+def _supports(
+    z0: np.ndarray, z1: np.ndarray, z2: np.ndarray, se1: np.ndarray, se2: np.ndarray, cutoff: float
+) -> np.ndarray:
+    """Whether each conditioning set supports a 2-cycle (the rule of the module docstring).
+
+    A set with a non-finite z value (a singular conditioning matrix) supports it: Tetrad skips
+    such a set.
+    """
+    zv1 = (z0 - z1) / se1
+    zv2 = (z0 - z2) / se2
+    rej1, rej2 = np.abs(zv1) > cutoff, np.abs(zv2) > cutoff
+    supports = ((zv1 < 0) & (zv2 > 0) & rej1) | ((zv1 > 0) & (zv2 < 0) & rej2) | (rej1 & rej2)
+    return supports | ~(np.isfinite(zv1) & np.isfinite(zv2))
+
+
 def is_two_cycle(
     i: int,
     j: int,
@@ -159,30 +180,47 @@ def is_two_cycle(
     counts: tuple[int, int, int],
     cutoff: float,
     depth: int,
+    start: int = 0,
 ) -> bool:
     """FASK's 2-cycle test of the pair (i, j) over every Z ⊆ ``others`` (module docstring).
 
     ``covs`` = (covariance on all rows, on rows z_i > 0, on rows z_j > 0), ``counts`` their
-    numbers of rows. True when every conditioning set supports a 2-cycle.
+    numbers of rows. True when every conditioning set of ``start`` or more nodes supports a
+    2-cycle (``start = 1`` when Z = ∅ was already checked, see :func:`fask_graph`).
     """
     n_all, n1, n2 = counts
     se1 = np.sqrt(1.0 / (n_all - 3) + 1.0 / (n1 - 3))
     se2 = np.sqrt(1.0 / (n_all - 3) + 1.0 / (n2 - 3))
     top = len(others) if depth < 0 else min(depth, len(others))
-    for size in range(top + 1):
+    for size in range(start, top + 1):
         sets = np.array(list(combinations(others.tolist(), size)), dtype=np.intp)
         idx = np.empty((len(sets), size + 2), dtype=np.intp)
         idx[:, 0], idx[:, 1] = i, j
         idx[:, 2:] = sets.reshape(len(sets), size)
         z0, z1, z2 = (np.arctanh(_partial_corr_batch(c, idx)) for c in covs)
-        zv1 = (z0 - z1) / se1
-        zv2 = (z0 - z2) / se2
-        ok = np.isfinite(zv1) & np.isfinite(zv2)  # a singular set is skipped, as in Tetrad
-        rej1, rej2 = np.abs(zv1) > cutoff, np.abs(zv2) > cutoff
-        supports = ((zv1 < 0) & (zv2 > 0) & rej1) | ((zv1 > 0) & (zv2 < 0) & rej2) | (rej1 & rej2)
-        if not supports[ok].all():
+        if not _supports(z0, z1, z2, se1, se2, cutoff).all():
             return False
     return True
+
+
+def empty_set_supports(
+    pairs: np.ndarray,
+    cov_all: np.ndarray,
+    cov_pos: np.ndarray,
+    n_pos: np.ndarray,
+    t: int,
+    cutoff: float,
+) -> np.ndarray:
+    """The Z = ∅ step of :func:`is_two_cycle` for many pairs (K, 2) at once (same arithmetic)."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    two = np.stack([i, j], axis=1)
+    sub_all = cov_all[two[:, :, None], two[:, None, :]]
+    sub_1 = cov_pos[i[:, None, None], two[:, :, None], two[:, None, :]]
+    sub_2 = cov_pos[j[:, None, None], two[:, :, None], two[:, None, :]]
+    z0, z1, z2 = (np.arctanh(_partial_corr_stack(s)) for s in (sub_all, sub_1, sub_2))
+    se1 = np.sqrt(1.0 / (t - 3) + 1.0 / (n_pos[i] - 3))
+    se2 = np.sqrt(1.0 / (t - 3) + 1.0 / (n_pos[j] - 3))
+    return _supports(z0, z1, z2, se1, se2, cutoff)
 
 
 def fask_graph(
@@ -218,11 +256,16 @@ def fask_graph(
     cutoff = float(norm.ppf(1.0 - two_cycle_alpha / 2.0)) if two_cycle_alpha > 0 else np.inf
     out = np.zeros((n, n), dtype=bool)
     n_two = 0
-    for i, j in zip(*np.nonzero(np.triu(adjacent, 1)), strict=True):
+    pairs = np.argwhere(np.triu(adjacent, 1))
+    if np.isfinite(cutoff) and len(pairs):
+        candidate = empty_set_supports(pairs, cov_all, cov_pos, n_pos, t, cutoff)
+    else:
+        candidate = np.zeros(len(pairs), dtype=bool)
+    for (i, j), cand in zip(pairs, candidate, strict=True):
         others = np.flatnonzero((g0[i] | g0[j]) & (idx != i) & (idx != j))
         covs = (cov_all, cov_pos[i], cov_pos[j])
         counts = (t, int(n_pos[i]), int(n_pos[j]))
-        if np.isfinite(cutoff) and is_two_cycle(i, j, others, covs, counts, cutoff, depth):
+        if cand and is_two_cycle(i, j, others, covs, counts, cutoff, depth, start=1):
             out[i, j] = out[j, i] = True
             n_two += 1
         elif lr[i, j] > 0:
