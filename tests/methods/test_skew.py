@@ -183,3 +183,17 @@ def test_skew_signs_and_standardize() -> None:
 def test_unknown_measure_raises() -> None:
     with pytest.raises(ValueError, match="measure"):
         pairwise_lr(np.ones((10, 2)), "kurtosis")
+
+
+def test_chain_skewed_recipe() -> None:
+    # the canary data: x0 -> x1 -> x2, i.i.d., Exp(1) - 1 noise (skewness 2); deterministic
+    from bench.canaries import RECIPES, make_skewed_chain
+
+    recipe, truth = RECIPES["chain-skewed"]
+    x = recipe(20000, 0)
+    np.testing.assert_array_equal(x, make_skewed_chain(20000, 0))
+    np.testing.assert_array_equal(truth, [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    e1 = x[:, 1] - 0.8 * x[:, 0]
+    e1c = e1 - e1.mean()
+    assert e1.var() == pytest.approx(1.0, rel=0.05)
+    assert np.mean(e1c**3) / e1c.std() ** 3 == pytest.approx(2.0, rel=0.15)
