@@ -102,7 +102,14 @@ def test_alasso_mask_is_the_symmetric_union() -> None:
     np.testing.assert_array_equal(mask, expected)
 
 
-@pytest.mark.parametrize("noise", ["exp", "laplace", "uniform"])
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "exp",
+        pytest.param("laplace", marks=pytest.mark.slow),
+        pytest.param("uniform", marks=pytest.mark.slow),
+    ],
+)
 def test_recovers_b_with_a_two_cycle(noise: str) -> None:
     b = np.zeros((5, 5))  # row = child: 0 -> 1, 1 <-> 2, 2 -> 3, 3 -> 4, 0 -> 4
     b[1, 0], b[2, 1], b[1, 2], b[3, 2], b[4, 3], b[4, 0] = 0.6, 0.5, -0.4, 0.7, 0.5, -0.5
