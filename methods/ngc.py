@@ -1,7 +1,7 @@
 """Neural Granger causality with component-wise MLPs (cMLP; Tank, Covert, Foti, Shojaie & Fox).
 
-Model (Tank et al. 2021, Section 3.1, eq. 3)
----------------------------------------------
+Model (Tank et al. 2021, the cMLP)
+----------------------------------
 Each series is standardised (mean 0, unit standard deviation: the penalty λ then does not
 depend on the units). For every *target* j one MLP g_j predicts x_j[t] from the last K values
 of all N series, x[t−1], ..., x[t−K]. Its first layer is
@@ -17,25 +17,25 @@ Objective, for each j (the N networks are independent and trained side by side):
 
     L_j = 1/(T−K) Σ_t (x_j[t] − g_j(x[t−1..t−K]))² + λ_ridge Σ_{layers ≥ 2} ‖W‖²_F + λ Ω(W^{(j)})
 
-with the group-lasso penalty (``penalty="GL"``, eq. 5)
+with the group-lasso penalty (``penalty="GL"``)
 
     Ω(W) = Σ_i ‖W[:, i, :]‖_F
 
-or the hierarchical penalty (``penalty="H"``, eq. 7), whose nested groups, one per lag k,
+or the hierarchical penalty (``penalty="H"``), whose nested groups, one per lag k,
 hold the weights of lags k..K and so zero the far lags first (automatic lag selection)::
 
     Ω(W) = Σ_i Σ_{k=1..K} ‖W[:, i, k:K]‖_F.
 
-Optimisation: proximal gradient descent (ISTA, Section 3.3): a gradient step of size ``lr`` on the
-smooth part (MSE + ridge), then the proximal step of λΩ on the first-layer weights, which sets
-whole groups to exactly zero. For one group g, prox(w_g) = w_g · max(0, 1 − lr·λ/‖w_g‖); for the
-hierarchical (tree-structured) groups the prox is the composition of the group proxes from the
-smallest group (lag K alone) to the largest (all lags) (Jenatton, Mairal, Obozinski & Bach 2011,
-JMLR 12, Proposition 2; the order of the authors' code). The step size is fixed (the authors'
-code also offers a line search, GISTA; fixed steps are the ISTA of the paper). Training stops
-after ``max_iter`` iterations or earlier when the objective, checked every ``check_every``
-iterations, fell by less than ``tol`` (relative) since the previous check. Initialisation as
-torch's ``Conv1d``/``Linear`` defaults: U(−1/√fan_in, 1/√fan_in) for weights and biases, from a
+Optimisation: proximal gradient descent (ISTA), as in the paper: a gradient step of size
+``lr`` on the smooth part (MSE + ridge), then the proximal step of λΩ on the first-layer
+weights, which sets whole groups to exactly zero. For one group g the prox is
+w_g · max(0, 1 − lr·λ/‖w_g‖); for the hierarchical (tree-structured) groups it is the
+composition of the group proxes from the smallest group (lag K alone) to the largest (all lags)
+(Jenatton, Mairal, Obozinski & Bach 2011, JMLR 12; the order of the authors' code). The step
+size is fixed (the authors' current code adds a line search, GISTA). Training stops after
+``max_iter`` iterations or earlier when the objective, checked every ``check_every``
+iterations, changed by less than ``tol`` (relative) since the previous check. Initialisation as
+torch's ``Conv1d``/``Linear`` defaults, U(−1/√fan_in, 1/√fan_in) for weights and biases, from a
 generator seeded by ``random_state``.
 
 Scores and decision (orientation: ``A[i, j]`` = i → j, row = source)

@@ -1,7 +1,7 @@
 """TCDF, the Temporal Causal Discovery Framework (Nauta, Bucur & Seifert 2019).
 
-Model: one attention-based dilated depthwise CNN per target (Nauta et al. 2019, Section 4.1)
----------------------------------------------------------------------------------------------
+Model: one attention-based dilated depthwise CNN per target (Nauta et al. 2019)
+------------------------------------------------------------------------------
 For target j the input has one channel per series: x_i[t] for every i ≠ j (so delay 0, an
 instantaneous effect, is allowed) and the target's own past x_j[t−1] (shifted by one, 0 at
 t = 0). Each channel i is scaled by its attention weight, the softmax over the N raw attention
@@ -26,8 +26,8 @@ U(−1/√fan_in, 1/√fan_in), from a generator seeded by ``random_state``. The
 trained side by side in one grouped convolution; the loss is the sum of the N per-target MSEs,
 so each network's gradient, and hence its Adam update, is that of its own loss.
 
-Attention interpretation: the potential causes (Section 4.2, and the authors' ``TCDF.py``)
--------------------------------------------------------------------------------------------
+Attention interpretation: the potential causes (the paper and the authors' ``TCDF.py``)
+-------------------------------------------------------------------------------------
 With the trained raw scores a_{·j} sorted in decreasing order, s_1 ≥ s_2 ≥ ... ≥ s_N:
 
 * N ≤ 5: the potential causes are the series with a_{ij} > 1 (scores that grew from their
@@ -41,8 +41,8 @@ With the trained raw scores a_{·j} sorted in decreasing order, s_1 ≥ s_2 ≥ 
 This is the paper's rule τ_j ≥ 1 with "the largest gap in the first half" as written in the
 authors' code (``findcauses``), which adds the N ≤ 5 case.
 
-Causal validation: the permutation importance validation method (PIVM, Section 4.3)
--------------------------------------------------------------------------------------
+Causal validation: the permutation importance validation method (PIVM)
+----------------------------------------------------------------------
 For every potential cause i of target j the trained network is evaluated once more with the
 values of input channel i randomly permuted in time (the other channels intact). With L_first
 the loss of the initial network, L_final that of the trained one and L_perm the permuted loss,
@@ -54,7 +54,7 @@ the loss decrease the training achieved. (The authors' code takes L_final as the
 last training epoch, before its update; here it is the trained network's loss, a negligible
 difference.)
 
-Delays (Section 4.4): for a validated cause, in each layer l the kernel tap m with the largest
+Delay discovery: for a validated cause, in each layer l the kernel tap m with the largest
 |weight| of channel i gives (K−1−m)·c^l time steps (0 when the two largest are equal); the
 delay is their sum, +1 for the target's own (shifted) past. ``extra_["delays"]`` holds them
 (−1 where i is not a validated cause of j).
@@ -72,8 +72,8 @@ The authors' code stores causes per target (``validatedcauses[j] = [i, ...]``, p
 "i causes j"); this is its transpose into the bench orientation. The self-cause (the target's
 own past, i = j) is part of the model, as in the paper, but is never scored.
 
-Note on TCDF's published NetSim results (Nauta et al. 2019, Section 5, "FMRI")
-------------------------------------------------------------------------------
+Note on TCDF's published NetSim results (Nauta et al. 2019, the "FMRI" benchmark)
+---------------------------------------------------------------------------------
 The paper scores TCDF on the NetSim copies of subject 1 that this project vendors
 (``netsim_smith2011/tcdf_subject1``). Their ground-truth files ``simK_gt_processed.csv`` list
 ``effect, cause, delay`` per row (checked against NetSim's ``net`` matrices for sims 1-4 and 8 by
