@@ -154,6 +154,37 @@ RECIPES: dict[str, tuple[Recipe, np.ndarray]] = {
 }
 
 
+BOLD_CANARY_TR = 0.5  # s
+
+
+def make_bold_chain(n: int = 1000, seed: int = 0, *, tr: float = BOLD_CANARY_TR) -> np.ndarray:
+    """``chain-bold``: BOLD of x0 → x1 → x2 from the NetSim-style simulator (DCM + balloon).
+
+    One subject of :mod:`bench.datasets.simulate` on the fixed 3-node chain with NetSim's
+    inputs, weights, balloon haemodynamics and observation noise (SD 1 %), but slow neural
+    dynamics, σ = 1/s (NetSim: 20/s; DCM's prior self-decay is 0.5/s), no HRF variability
+    (``hrf_var=0``, as NetSim sims 18 and 20), TR = 0.5 s (the rDCM papers' simulations;
+    NetSim's TR is 3 s) and a 20 ms Euler step (σ·dt = 0.02); ``n`` samples drawn from ``seed``
+    (stream ``"canary-chain-bold"``). For methods of haemodynamic BOLD data (rDCM).
+    """
+    from bench.datasets.simulate import FixedGraph, Scenario, simulate
+
+    sc = Scenario(
+        graph=FixedGraph(CHAIN, "canary chain"),
+        stream="canary-chain-bold",
+        n_subjects=1,
+        duration=n * tr,
+        tr=tr,
+        hrf_var=0.0,
+        sigma=1.0,
+        dt=0.02,
+    )
+    return np.asarray(simulate(sc, seed).series[0], dtype=np.float64)
+
+
+RECIPES["chain-bold"] = (make_bold_chain, CHAIN)
+
+
 @dataclass(frozen=True)
 class Canary:
     """The reversal canary a method registers (see the module docstring).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from bench import __version__
@@ -149,19 +150,25 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     registry._load_plugins()
     if args.what == "methods":
-        rows = [("name", "level", "deterministic", "gpu", "scores", "status", "citation")]
+        rows = [
+            ("name", "level", "deterministic", "gpu", "in 'all'", "scores", "status", "citation")
+        ]
         for m in registry.METHODS.values():
             missing = m.missing_packages()
             status = "missing " + ",".join(missing) if missing else "ok"
+            in_all = "no (slow)" if m.slow else ("no" if not m.in_all else "yes")
+            if m.in_all and not m.slow and m.needs_gpu:
+                in_all = "with a GPU"
             rows.append(
                 (
                     m.name + ("†" if m.oracle else ""),
                     m.level,
                     "yes" if m.deterministic else "no",
                     "yes" if m.needs_gpu else "no",
-                    m.scores or "none (AUROC n/a)",
+                    in_all,
+                    _short(m.scores or "none (AUROC n/a)", 40),
                     status,
-                    _short(m.citation),
+                    _short(m.citation, 40),
                 )
             )
         print(_text_table(rows))
@@ -222,8 +229,8 @@ def _text_table(rows: list[tuple[str, ...]]) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bench.api import run_config
     from bench.config import build_config
-    from bench.runner import run_benchmark
 
     params: dict[str, dict[str, object]] = {}  # merged into the config file's [params]
     for text in args.param:
@@ -259,19 +266,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         rerun=args.rerun,
         track=args.track,
     )
-    result = run_benchmark(config, progress=not args.quiet)
-    from collections import Counter
-
+    out = run_config(config, progress=not args.quiet)
+    result = out.run
     bad = Counter(r.status for r in result.records if r.status != "ok")
-    print(result.tables_text)
-    print()
-    where = config.results_dir / "tables" / config.name
+    if out.printed:
+        print("\n\n".join(out.printed))
+        print()
+    for note in out.notes:
+        print(f"note: {note}", file=sys.stderr)
     not_ok = ", ".join(f"{n} {status}" for status, n in sorted(bad.items())) or "all ok"
     print(
         f"{len(result.records)} fits ({result.n_computed} computed, {result.n_cached} cached; "
         f"{not_ok}) in {result.wall_time_s:.1f} s"
     )
-    print(f"tables: {where}/  (Markdown, LaTeX, CSV; per-subject metrics in per_subject.csv)")
+    what = "Markdown, LaTeX, CSV; " if out.tables else "no tables: no fit succeeded; "
+    print(f"tables: {out.tables_dir}/  ({what}per-subject status and metrics in per_subject.csv)")
     if config.track:
         print(
             f"MLflow: experiment '{config.name}' at {_uri(config)}; open it with: bench ui"
@@ -295,60 +304,32 @@ def _uri(config) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bench import registry
-    from bench.config import DEFAULT_TABLE_METRICS, BenchConfig
-    from bench.reports.report import (
-        ReportOptions,
-        build_report,
-        log_figures,
-        open_source,
-        select_units,
-    )
-    from bench.tracking import Tracker
+    from bench.api import report
 
-    config = BenchConfig(name=args.name, results=args.results, tracking_uri=args.tracking_uri)
-    if not Path(args.results).is_dir() and not (
-        args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    ):
-        raise BenchError(f"results folder {args.results}: not found (run 'bench run' first)")
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    options = ReportOptions(
-        metrics=[m.strip() for m in args.metrics.split(",")] if args.metrics else [],
+    result = report(
+        args.results,
+        name=args.name,
+        methods=args.methods,
+        datasets=args.datasets,
+        seeds=_int_list(args.seeds) if args.seeds else None,
+        metrics=args.metrics,
         layout=args.layout,
-        formats=formats,
+        formats=args.format,
         stats=args.stats,
         figures=args.figures,
         figure_subject=args.figure_subject,
-        title=f"bench report: {args.name}",
+        out=args.out,
+        tracking_uri=args.tracking_uri,
     )
-    options.metrics = options.metrics or list(DEFAULT_TABLE_METRICS)
-    tracker = Tracker.open(config, Path(args.results))
-    source, cleanup = open_source(tracker.client, tracker.experiment_id)
-    try:
-        if source.units.empty:
-            raise BenchError(f"experiment '{args.name}' at {tracker.uri} has no result runs")
-        units = select_units(
-            source.units,
-            methods=args.methods,
-            datasets=args.datasets,
-            seeds=_int_list(args.seeds) if args.seeds else None,
-        )
-        registry._load_plugins()
-        oracle = [n for n, m in registry.METHODS.items() if m.oracle]
-        out = Path(args.out) if args.out else Path(args.results) / "tables" / args.name
-        result = build_report(source, units, options, out, oracle_methods=oracle)
-    finally:
-        cleanup()
     for text in result.printed:
         print(text)
     for msg in result.messages:
         print(f"note: {msg}", file=sys.stderr)
     if result.figures:
-        log_figures(tracker.client, tracker.experiment_id, result.figures, args.name)
         n_runs = len({f.run_id for f in result.figures})
         print(f"logged {len(result.figures)} figures to {n_runs} MLflow run(s) (figures/)")
     n_files = len(result.files) + sum(len(f.paths) for f in result.figures)
-    print(f"wrote {n_files} files to {out}/")
+    print(f"wrote {n_files} files to {result.out}/")
     return 0
 
 

@@ -20,7 +20,7 @@ def _gpu_line() -> str:
 def report() -> str:
     """The doctor's report as text."""
     from bench import registry
-    from bench.runner import package_versions
+    from bench.provenance import package_versions
 
     lines = ["packages:"]
     for name, ver in package_versions().items():
@@ -35,9 +35,9 @@ def report() -> str:
     except (ImportError, AttributeError) as exc:
         lines.append(f"  (not available: {exc})")
     registry._load_plugins()
-    from bench.runner import _has_cuda
+    from bench.plan import has_cuda
 
-    cuda = _has_cuda()
+    cuda = has_cuda()
     lines.append("methods:")
     for m in registry.METHODS.values():
         missing = m.missing_packages()

@@ -5,7 +5,8 @@
   pipe. The driver watches every worker:
 
   - a fit that runs past its time limit gets its worker killed (SIGKILL) and is recorded with
-    status ``timeout``;
+    status ``timeout``; the limit counts from the moment the worker starts the fit, so a fresh
+    worker's start-up (forkserver, imports) never counts against it;
   - a worker that dies (segmentation fault, the kernel's out-of-memory killer, ``os._exit``)
     takes only its current fit with it: that fit is recorded as ``crashed`` with the signal or
     exit code, and a fresh worker takes its place;
@@ -18,8 +19,10 @@
   to a Ray cluster as remote tasks (a GPU method asks Ray for a GPU); results come back to the
   driver, which alone writes records and MLflow.
 
-Both take :class:`Job` objects and call ``on_result(job, result)`` in the driver as results
-arrive; ``result`` is the dict returned by :func:`bench.runner.execute_fits` for one fit.
+Both take :class:`Job` objects and call ``on_result(job, outcome)`` in the driver as results
+arrive; ``outcome`` is the :class:`bench.types.FitOutcome` of :func:`bench.fitting.execute_fit`
+(or one made here for a fit whose worker timed out or died). A worker that dies before it
+receives its job (the pipe breaks on submit) costs only that fit, recorded as ``crashed``.
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from bench.types import BenchError
+from bench.types import BenchError, FitOutcome
 
 
 @dataclass
 class Job:
-    """One fit to run: the payload for :func:`bench.runner.execute_fits` and its time limit."""
+    """One fit to run: the payload for :func:`bench.fitting.execute_fit` and its time limit."""
 
     id: int
     method: str
@@ -53,19 +56,11 @@ class Job:
     threads: int | None = None  # None: the executor's default
 
 
-Result = dict[str, Any]
-OnResult = Callable[[Job, Result], None]
+OnResult = Callable[[Job, FitOutcome], None]
 
 
-def _status_result(subject: str, status: str, error: str, wall: float) -> Result:
-    return {
-        "subject": subject,
-        "status": status,
-        "error": error,
-        "estimate": None,
-        "wall_time_s": wall,
-        "peak_rss_mb": 0.0,
-    }
+def _status_result(subject: str, status: str, error: str, wall: float) -> FitOutcome:
+    return FitOutcome(subject, status, error, None, wall, 0.0)  # type: ignore[arg-type]
 
 
 def describe_exit(code: int | None) -> str:
@@ -88,11 +83,11 @@ def _worker_main(conn: Connection, threads: int, plugins: str) -> None:
     ``plugins`` is the driver's ``BENCH_PLUGINS`` when the worker started (the forkserver that
     forks workers may be older than the driver's current environment).
     """
+    from bench.fitting import execute_fit, limit_threads
     from bench.registry import PLUGINS_ENV
-    from bench.runner import _limit_threads, execute_fits
 
     os.environ[PLUGINS_ENV] = plugins
-    _limit_threads(threads)
+    limit_threads(threads)
     _progress_to_stderr()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     while True:
@@ -103,9 +98,13 @@ def _worker_main(conn: Connection, threads: int, plugins: str) -> None:
         if msg is None:
             return
         job_id, method, params, context, item = msg
-        (result,) = execute_fits(method, params, context, [item])
         try:
-            conn.send((job_id, result))
+            conn.send(("start", job_id))  # the time limit counts from here, not from start-up
+        except (BrokenPipeError, OSError):
+            return
+        result = execute_fit(method, params, context, item)
+        try:
+            conn.send(("done", job_id, result))
         except (BrokenPipeError, OSError):
             return
 
@@ -126,10 +125,39 @@ def _progress_to_stderr() -> None:
         logger.propagate = False
 
 
-def _context() -> mp.context.BaseContext:
+# The heavy modules behind a method's ``requires`` entry, imported once in the forkserver so that
+# every worker it forks (a fresh one after each timeout or crash included) starts with them loaded
+# instead of importing them again (about 5 s for causal-learn + tigramite + statsmodels).
+PRELOAD = {
+    "causallearn": (
+        "causallearn.search.ConstraintBased.PC",
+        "causallearn.search.ScoreBased.GES",
+        "causallearn.search.FCMBased.lingam",
+    ),
+    "tigramite": ("tigramite.pcmci", "tigramite.independence_tests.parcorr"),
+    "statsmodels": ("statsmodels.tsa.api",),
+    "sklearn": ("sklearn.linear_model",),
+}
+# Never preloaded: forking a process that holds torch's thread pools is not safe.
+NO_PRELOAD = ("torch", "transformers", "peft")
+
+
+def preload_modules(requires: Iterable[str]) -> list[str]:
+    """The modules to preload in the forkserver for methods that require ``requires``."""
+    out = ["bench.fitting", "bench.methods", "bench.datasets"]
+    for name in requires:
+        if name.split(".")[0] in NO_PRELOAD:
+            continue
+        for mod in PRELOAD.get(name, (name,)):
+            if mod not in out:
+                out.append(mod)
+    return out
+
+
+def _context(preload: Iterable[str] = ()) -> mp.context.BaseContext:
     if sys.platform.startswith("linux"):
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["bench.runner"])
+        ctx.set_forkserver_preload(list(preload) or ["bench.fitting"])
         return ctx
     return mp.get_context("spawn")
 
@@ -144,10 +172,16 @@ class _Worker:
         child.close()
         self.job: Job | None = None
         self.started = 0.0
+        self.running = False  # the worker said it started the job (its time limit runs)
 
-    def submit(self, job: Job) -> None:
-        self.job, self.started = job, time.monotonic()
-        self.conn.send((job.id, job.method, job.params, job.context, job.item))
+    def submit(self, job: Job) -> bool:
+        """Send ``job``; False when the worker is gone (its pipe is broken)."""
+        self.job, self.started, self.running = job, time.monotonic(), False
+        try:
+            self.conn.send((job.id, job.method, job.params, job.context, job.item))
+        except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
+            return False
+        return True
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -170,9 +204,10 @@ class _Worker:
 class LocalExecutor:
     """A pool of worker processes with per-fit time limits and crash isolation."""
 
-    def __init__(self, jobs: int, threads: int | None = None) -> None:
+    def __init__(self, jobs: int, threads: int | None = None, preload: Iterable[str] = ()) -> None:
         self.jobs = max(1, jobs)
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+        self.preload = list(preload)
 
     def describe(self) -> str:
         return f"{self.jobs} local worker process(es), {self.threads} thread(s) each"
@@ -194,7 +229,7 @@ class LocalExecutor:
         queue = deque(jobs)
         if not queue:
             return
-        ctx = _context()
+        ctx = _context(self.preload)
         pool: list[_Worker] = []
         try:
             while queue or any(w.job is not None for w in pool):
@@ -209,12 +244,18 @@ class LocalExecutor:
                         if (job.threads or self.threads) != w.threads:
                             w.stop()
                             pool[pool.index(w)] = w = _Worker(ctx, job.threads or self.threads)
-                        w.submit(job)
+                        if not w.submit(job):  # the worker died before it got the job
+                            w.proc.join(1)
+                            why = describe_exit(w.proc.exitcode)
+                            w.kill()
+                            pool[pool.index(w)] = _Worker(ctx, w.threads)
+                            msg = f"worker process {why} before it received the fit"
+                            on_result(job, _status_result(job.item[0], "crashed", msg, 0.0))
                 busy = [w for w in pool if w.job is not None]
                 deadlines = [
                     w.started + w.job.timeout - time.monotonic()
                     for w in busy
-                    if w.job is not None and w.job.timeout
+                    if w.job is not None and w.job.timeout and w.running
                 ]
                 wait_for = max(0.0, min(deadlines)) if deadlines else 1.0
                 ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], wait_for)
@@ -225,19 +266,22 @@ class LocalExecutor:
                     now = time.monotonic()
                     if w.conn in ready or w.conn.poll():
                         try:
-                            job_id, result = w.conn.recv()
-                        except (EOFError, OSError):
-                            job_id, result = job.id, None
-                        if result is not None and job_id == job.id:
+                            msg = w.conn.recv()
+                        except (EOFError, OSError, ConnectionResetError):
+                            msg = None
+                        if msg is not None and msg[0] == "start" and msg[1] == job.id:
+                            w.started, w.running = now, True  # worker start-up not counted
+                            continue
+                        if msg is not None and msg[0] == "done" and msg[1] == job.id:
                             w.job = None
-                            on_result(job, result)
+                            on_result(job, msg[2])
                             continue
                     if not w.proc.is_alive():
                         w.kill()
                         pool[k] = _Worker(ctx, w.threads)
                         msg = f"worker process {describe_exit(w.proc.exitcode)} during the fit"
                         on_result(job, _status_result(job.item[0], "crashed", msg, now - w.started))
-                    elif job.timeout and now - w.started > job.timeout:
+                    elif job.timeout and w.running and now - w.started > job.timeout:
                         w.kill()
                         pool[k] = _Worker(ctx, w.threads)
                         msg = f"exceeded the time limit of {job.timeout:g} s"
@@ -296,7 +340,7 @@ class RayExecutor:
     def run(self, jobs: Iterable[Job], on_result: OnResult) -> None:
         import ray
 
-        from bench.runner import execute_fits
+        from bench.fitting import execute_fit
 
         jobs = list(jobs)
         if not jobs:
@@ -304,11 +348,11 @@ class RayExecutor:
         self.connect()
 
         @ray.remote(max_retries=0)
-        def _fit(method: str, params: dict, context: dict, item: tuple, threads: int) -> Result:
-            from bench.runner import _limit_threads
+        def _fit(method: str, params: dict, context: dict, item: tuple, threads: int) -> Any:
+            from bench.fitting import limit_threads
 
-            _limit_threads(threads)
-            return execute_fits(method, params, context, [item])[0]
+            limit_threads(threads)
+            return execute_fit(method, params, context, item)
 
         # Keep only as many tasks in flight as the cluster has CPUs for, so that a task's time
         # since submission is (close to) its running time, to which the time limit applies.

@@ -21,7 +21,8 @@ Zero-denominator conventions (no metric returns NaN; ``None`` means "not applica
 shown as n/a in tables):
 
 * precision = TP / n_pred; when n_pred = 0 (empty estimate) it is 1 if the truth is empty too
-  (nothing claimed, nothing missed) and 0 otherwise.
+  (nothing claimed, nothing missed) and 0 otherwise (by convention: an empty estimate of a
+  non-empty truth gets no credit; tables footnote the cells where this occurs).
 * recall = TP / n_true; when n_true = 0 (empty truth) it is 1 (nothing to find).
 * F1 = 2·P·R / (P + R); 0 when P + R = 0.
   Hence empty estimate vs empty truth: P = R = F1 = 1; empty estimate vs non-empty truth:
@@ -34,8 +35,8 @@ shown as n/a in tables):
   ``None``: a method without a continuous score is reported as not applicable, never scored from
   its binary decision (that would be a single ROC point, not an AUROC). They are also ``None``
   where the quantity is undefined: AUROC with one class only (empty or all-positive truth),
-  AUPRC with no positive pair, c-sensitivity without true or without absent edges, d-accuracy
-  without a one-way true edge.
+  AUPRC with no positive pair, c-sensitivity without a true connection or without a pair free
+  of true edges, d-accuracy without a one-way true edge.
 * auprc_null (the edge density) needs no scores and is always defined (``N ≥ 2``).
 
 Counts (tp, fp, fn, n_pred, n_true) are returned as floats so that every value averages alike.
@@ -47,7 +48,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from bench.registry import did_you_mean
 
@@ -174,16 +174,29 @@ def _f1_metric(g: _Graphs) -> float:
 
 @_metric("shd", "SHD", higher_is_better=False, integer=True)
 def _shd(g: _Graphs) -> float:
-    """Structural Hamming distance, a reversal counted once.
+    """Structural Hamming distance, a reversal counted once, extended to cyclic graphs.
 
-    SHD = #{unordered pairs {i, j}: (T[i,j], T[j,i]) ≠ (E[i,j], E[j,i])}. Each pair whose state
-    differs costs 1: a missing or extra edge, a reversal, and a true 2-cycle estimated as one
-    edge (or an estimated 2-cycle where the truth has one edge) all cost 1. For DAGs this is the
-    causal-learn / gCastle / Benchpress convention.
+    SHD = Σ over unordered pairs {i, j} of the edit distance between the pair's true state and
+    its estimated state, where one edit adds, removes or reverses a single edge. With the states
+    none, i → j, j → i and i ⇄ j (both)::
+
+                      est none   est i→j   est j→i   est both
+        true none        0          1         1         2
+        true i→j         1          0         1         1
+        true j→i         1          1         0         1
+        true both        2          1         1         0
+
+    i.e. the number of differing directions (the Hamming distance of (E[i,j], E[j,i]) and
+    (T[i,j], T[j,i])), except that a reversal of a single edge costs 1, not 2. A missing 2-cycle
+    (true i ⇄ j, estimate empty) takes two deletions and costs 2, as does an estimated 2-cycle
+    where the truth has no edge. On DAGs (no 2-cycles) this is the causal-learn / gCastle /
+    Benchpress convention (every differing pair costs 1).
     """
     ti, tj = g.pair_states(g.truth)
     ei, ej = g.pair_states(g.est)
-    return float(np.sum((ti != ei) | (tj != ej)))
+    hamming = (ti != ei).astype(int) + (tj != ej).astype(int)
+    reversal = (ti != tj) & (ei == tj) & (ej == ti)  # a single edge against its reverse
+    return float(np.sum(hamming - reversal))
 
 
 @_metric("shd_fpfn", "SHD (FP+FN)", higher_is_better=False, integer=True)
@@ -264,6 +277,43 @@ def _two_cycle_recall(g: _Graphs) -> float | None:
 # --------------------------------------------------------------------------- scores
 
 
+def auroc_score(y: np.ndarray, s: np.ndarray) -> float:
+    """AUROC of scores ``s`` for binary labels ``y`` (both classes present), by ranks.
+
+    The Mann–Whitney form: with average ranks r (ties share their mean rank) of the n⁺ positive
+    and n⁻ negative scores, AUROC = (Σ r⁺ − n⁺(n⁺ + 1)/2) / (n⁺ n⁻) = P(s⁺ > s⁻) + ½ P(s⁺ = s⁻),
+    the area under scikit-learn's ROC curve (``roc_auc_score``, trapezoids over the distinct
+    thresholds). Equal to it to rounding (tests/test_metrics.py compares the two); about 100×
+    faster, which matters when every one of thousands of fits is scored in the driver.
+    """
+    from scipy.stats import rankdata
+
+    y = np.asarray(y, dtype=bool)
+    ranks = rankdata(s)
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    """Average precision AP = Σ_k (R_k − R_{k−1}) · P_k over the distinct score thresholds.
+
+    Thresholds in decreasing order; at each, precision P_k = TP_k / (TP_k + FP_k) and recall
+    R_k = TP_k / n⁺ count every pair scoring at least the threshold (ties enter together), with
+    R_0 = 0: scikit-learn's ``average_precision_score`` (no interpolation), computed from one
+    sort. Equal to it to rounding (tests/test_metrics.py); needs a positive label.
+    """
+    y = np.asarray(y, dtype=bool)
+    order = np.argsort(-np.asarray(s, dtype=float), kind="mergesort")
+    ys, ss = y[order], np.asarray(s, dtype=float)[order]
+    last = np.r_[np.flatnonzero(np.diff(ss)), ss.size - 1]  # last index of each distinct score
+    tp = np.cumsum(ys)[last].astype(float)
+    fp = (last + 1) - tp
+    precision = tp / (tp + fp)
+    recall = tp / tp[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
 def _flat(g: _Graphs) -> tuple[np.ndarray, np.ndarray]:
     """Truth labels and scores of the ordered off-diagonal pairs, in row-major order."""
     assert g.scores is not None
@@ -275,30 +325,31 @@ def _auroc(g: _Graphs) -> float | None:
     """Area under the ROC curve of the scores over the N(N−1) ordered off-diagonal pairs.
 
     AUROC = P(s⁺ > s⁻) + ½·P(s⁺ = s⁻) for a random true pair s⁺ and absent pair s⁻
-    (scikit-learn ``roc_auc_score``). ``None`` without scores or with one class only.
+    (:func:`auroc_score`, equal to scikit-learn's ``roc_auc_score``). ``None`` without scores
+    or with one class only.
     """
     if g.scores is None:
         return None
     y, s = _flat(g)
     if y.min() == y.max():
         return None
-    return float(roc_auc_score(y, s))
+    return auroc_score(y, s)
 
 
 @_metric("auprc", "AUPRC", higher_is_better=True, needs_scores=True)
 def _auprc(g: _Graphs) -> float | None:
     """Average precision of the scores over the ordered off-diagonal pairs.
 
-    AP = Σ_k (R_k − R_{k−1}) · P_k over the score thresholds (scikit-learn
-    ``average_precision_score``; no interpolation). ``None`` without scores or without a
-    positive pair. Compare with auprc_null.
+    AP = Σ_k (R_k − R_{k−1}) · P_k over the score thresholds (:func:`average_precision`, equal
+    to scikit-learn's ``average_precision_score``; no interpolation). ``None`` without scores
+    or without a positive pair. Compare with auprc_null.
     """
     if g.scores is None:
         return None
     y, s = _flat(g)
     if not y.any():
         return None
-    return float(average_precision_score(y, s))
+    return average_precision(y, s)
 
 
 @_metric("auprc_null", "AUPRC null", higher_is_better=True, ranked=False)
@@ -309,19 +360,27 @@ def _auprc_null(g: _Graphs) -> float:
 
 @_metric("c_sensitivity", "c-sens.", higher_is_better=True, needs_scores=True)
 def _c_sensitivity(g: _Graphs) -> float | None:
-    """NetSim c-sensitivity (Smith et al. 2011).
+    """NetSim c-sensitivity (Smith et al. 2011): the fraction of true connections detected.
 
-    q = 95th percentile of the scores of the absent off-diagonal edges (numpy linear
-    interpolation); c-sensitivity = #{true i→j: s[i,j] > q} / n_true. ``None`` without scores,
-    without true edges or without absent edges.
+    Connections, not directions, as in the paper: over unordered pairs {i, j}, a pair is a true
+    connection when T[i,j] or T[j,i], and its strength is c = max(|s[i,j]|, |s[j,i]|) (the
+    larger absolute score of its two directions). The null distribution is the strengths of the
+    pairs with no true edge in **either** direction, and q is its 95th percentile (numpy linear
+    interpolation); c-sensitivity = #{true connections with c > q} / #{true connections}. (The
+    reverse of a true edge is not a false connection: a symmetric method that ranks every true
+    pair first scores 1.) ``None`` without scores, without a true connection or without a pair
+    free of true edges.
     """
     if g.scores is None:
         return None
-    y, s = _flat(g)
-    if not y.any() or y.all():
+    ti, tj = g.pair_states(g.truth)
+    si, sj = g.pair_states(np.abs(g.scores))
+    connected = ti | tj
+    strength = np.maximum(si, sj)
+    if not connected.any() or connected.all():
         return None
-    q = np.percentile(s[y == 0], 95)
-    return float(np.mean(s[y == 1] > q))
+    q = np.percentile(strength[~connected], 95)
+    return float(np.mean(strength[connected] > q))
 
 
 @_metric("d_accuracy", "d-acc.", higher_is_better=True, needs_scores=True)

@@ -10,7 +10,11 @@ A record is the source of truth and the cache. On disk it is two files under
 
 Both are written to a temporary name and renamed into place (``os.replace`` is atomic on
 POSIX), and the JSON is the commit marker: a record exists once its JSON exists. An interrupted
-write leaves at most a stray temporary or an orphan ``.npz``, never a half-written record.
+write (Ctrl-C, ``kill -9``, a crashed worker or driver) leaves at most a stray temporary or an
+orphan ``.npz``, never a half-written record. The files are not ``fsync``-ed (at two syncs per
+fit that was most of the driver's time on a large benchmark): after a crash of the whole machine
+a record may come back empty or cut short, and :meth:`RecordStore.load_ok` then treats it as
+missing, so that fit is computed again.
 
 ``stem`` = ``<subject>__<seedtag>__<key>``, where ``seedtag`` is ``det`` for a deterministic
 method (one result serves every seed) or ``s<seed>``, and ``key`` is a hash of everything that
@@ -57,7 +61,8 @@ def record_key(
 
 @dataclass
 class Record:
-    """One task's result. ``status`` is ``ok``, ``failed`` or ``unavailable``."""
+    """One fit's result: ``status`` is ``ok``, ``failed``, ``unavailable``, ``timeout`` or
+    ``crashed``; ``metrics`` are filled by the driver's scoring before the record is written."""
 
     key: str
     method: str
@@ -74,6 +79,8 @@ class Record:
     code_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float | None] = field(default_factory=dict)
+    scoring_version: str = ""  # the scoring code that computed ``metrics`` (bench.provenance)
+    warnings: list[str] = field(default_factory=list)  # distinct warnings the fit emitted
     estimate: Estimate | None = None
     schema: int = SCHEMA
 
@@ -91,14 +98,22 @@ class Record:
         return d
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file under the user's umask
+
+
 def _atomic_write(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; a record is an ordinary file
         with os.fdopen(fd, "wb") as fh:
             write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -128,10 +143,14 @@ class RecordStore:
     def path(self, rec: Record) -> Path:
         return self.folder(rec.method, rec.dataset) / f"{rec.stem}.json"
 
-    def write(self, rec: Record) -> Path:
-        """Write the estimate (``.npz``) then the record (``.json``), each atomically."""
+    def write(self, rec: Record, *, estimate: bool = True) -> Path:
+        """Write the estimate (``.npz``) then the record (``.json``), each atomically.
+
+        ``estimate=False`` rewrites the JSON only (a cached record re-scored by new scoring
+        code keeps its estimate file).
+        """
         folder = self.folder(rec.method, rec.dataset)
-        if rec.estimate is not None:
+        if estimate and rec.estimate is not None:
             arrays: dict[str, np.ndarray] = {"adjacency": rec.estimate.adjacency}
             if rec.estimate.scores is not None:
                 arrays["scores"] = rec.estimate.scores

@@ -309,10 +309,15 @@ _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
 @dataclass
 class DatasetSelection:
-    """A family and the members chosen from it."""
+    """A family, the members chosen from it and, per member, an optional subject spec.
+
+    ``subjects[member]`` is the text after ``@`` (e.g. ``"1-10"``), resolved against the loaded
+    data by :func:`select_subjects`; a member without an entry uses all its subjects.
+    """
 
     family: str
     members: list[str] = field(default_factory=list)
+    subjects: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -343,36 +348,64 @@ def _expand_members(family: str, spec: str, known: list[str]) -> list[str]:
     raise did_you_mean(f"{family} member", spec, known)
 
 
+_SUBJECT_TOKEN = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _split_subjects(tok: str) -> tuple[str, str | None]:
+    """``smith:3@1-10`` → (``smith:3``, ``1-10``); a token without a subject spec → (tok, None).
+
+    Only the text after the last ``@`` counts, and only when it looks like a subject spec
+    (letters, digits, ``_.-``), so a folder path holding ``@`` is left alone.
+    """
+    head, at, tail = tok.rpartition("@")
+    if at and head and _SUBJECT_TOKEN.match(tail):
+        return head, tail
+    if at and head and not tail:
+        raise BenchError(f"dataset {tok!r}: nothing after '@' (e.g. smith:3@1-10)")
+    return tok, None
+
+
 def select_datasets(spec: str | Iterable[str]) -> list[DatasetSelection]:
-    """Resolve a dataset selection to families and members.
+    """Resolve a dataset selection to families, members and subject specs.
 
     Grammar: comma-separated tokens; ``family`` (all its members), ``family:SPEC`` where SPEC is
     a member, a range ``a-b`` or a glob; a bare token after ``family:SPEC`` that is not a family
     name continues that family's member list (so ``smith:1,3`` is members 1 and 3). ``all``
     selects every family.
+
+    Subjects: ``@SUBJECTS`` at the end of a token selects subjects of the members named since
+    the last ``family`` token (``smith:3@1-10``: sim 3, subjects 1–10; ``smith:1-28@1``: subject
+    1 of each sim; ``smith:1,3@1-5``: subjects 1–5 of sims 1 and 3); bare tokens after it
+    continue the subject list (``smith:3@1,4,7``). Subjects are numbers (the number in the
+    subject id: ``sub04`` is 4), ranges ``a-b`` or subject ids (``sub04``); see
+    :func:`select_subjects`. A member selected several times gets the union of its subjects
+    (all of them if one mention has no ``@``).
     """
     _load_plugins()
     tokens = _split(spec)
     if not tokens:
         raise BenchError("no datasets selected (use --datasets smith, or a comma list)")
-    out: dict[str, DatasetSelection] = {}
+    # pass 1: groups of (family, members, subject spec); a family token starts a group
+    groups: list[tuple[str, list[str], list[str] | None]] = []
     current: str | None = None
-
-    def add(family: str, members: list[str]) -> None:
-        sel = out.setdefault(family, DatasetSelection(family))
-        sel.members.extend(m for m in members if m not in sel.members)
-
-    for tok in tokens:
+    for raw in tokens:
+        if groups and groups[-1][2] is not None and current is not None:
+            if raw not in DATASETS and ":" not in raw and _SUBJECT_TOKEN.match(raw):
+                groups[-1][2].append(raw)  # continues the subject list after an '@'
+                continue
+        tok, subjects = _split_subjects(raw)
+        subj = None if subjects is None else [subjects]
         if tok == "all":
-            for fam, obj in DATASETS.items():
-                add(fam, obj.members())
+            if subj is not None:
+                raise BenchError("dataset selection: 'all@...' is not supported; name a family")
+            groups += [(fam, obj.members(), None) for fam, obj in DATASETS.items()]
             current = None
             continue
         if ":" in tok:
             fam, _, mspec = tok.partition(":")
             if fam not in DATASETS:
                 raise did_you_mean("dataset", fam, DATASETS)
-            add(fam, _expand_members(fam, mspec, DATASETS[fam].members()))
+            groups.append((fam, _expand_members(fam, mspec, DATASETS[fam].members()), subj))
             current = fam
             continue
         if tok in DATASETS:
@@ -381,20 +414,113 @@ def select_datasets(spec: str | Iterable[str]) -> list[DatasetSelection]:
                     f"dataset {tok!r} lists no members of its own: name one, e.g. {tok}:<member> "
                     f"(see bench list datasets)"
                 )
-            add(tok, DATASETS[tok].members())
-            current = None
+            groups.append((tok, DATASETS[tok].members(), subj))
+            current = tok if subj is not None else None
             continue
         fams = [f for f in DATASETS if any(c in tok for c in "*?[") and fnmatch.fnmatchcase(f, tok)]
         if fams:
-            for fam in fams:
-                add(fam, DATASETS[fam].members())
+            if subj is not None:
+                raise BenchError(f"dataset selection: {raw!r}: '@' needs one family, not a glob")
+            groups += [(fam, DATASETS[fam].members(), None) for fam in fams]
             current = None
             continue
-        if current is not None:
-            add(current, _expand_members(current, tok, DATASETS[current].members()))
+        if current is not None and groups and groups[-1][2] is None:
+            fam, members, _ = groups[-1]
+            more = _expand_members(fam, tok, DATASETS[fam].members())
+            groups[-1] = (fam, members + [m for m in more if m not in members], subj)
+            continue
+        if current is not None:  # a new member after a subject list: a group of its own
+            groups.append(
+                (current, _expand_members(current, tok, DATASETS[current].members()), subj)
+            )
             continue
         raise did_you_mean("dataset", tok, DATASETS)
+    # pass 2: merge groups per family; subjects are the union over the mentions of a member
+    out: dict[str, DatasetSelection] = {}
+    every: dict[str, set[str]] = {}  # members mentioned at least once without '@'
+    for fam, members, subj in groups:
+        sel = out.setdefault(fam, DatasetSelection(fam))
+        for m in members:
+            if m not in sel.members:
+                sel.members.append(m)
+            if subj is None:
+                every.setdefault(fam, set()).add(m)
+            else:
+                prev = sel.subjects.get(m)
+                sel.subjects[m] = ",".join(([prev] if prev else []) + subj)
+    for fam, sel in out.items():
+        for m in every.get(fam, ()):
+            sel.subjects.pop(m, None)
     return list(out.values())
+
+
+_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+def subject_number(subject: str) -> int | None:
+    """The number in a subject id (its last digit run: ``sub04`` → 4, ``sub-12`` → 12)."""
+    m = _NUMBER.search(subject)
+    return int(m.group(1)) if m else None
+
+
+def select_subjects(dataset: str, spec: str, subjects: list[str]) -> list[str]:
+    """The subjects of ``dataset`` (ids in ``subjects``, the dataset's order) that ``spec`` names.
+
+    ``spec`` is a comma list of numbers (``4`` is the subject whose id carries the number 4,
+    e.g. ``sub04``; where ids carry no numbers, the 1-based position), ranges ``a-b`` and
+    subject ids. Unknown subjects raise with close matches and what the dataset has; the result
+    keeps the dataset's order.
+    """
+    numbers = {subject_number(s): s for s in subjects}
+    by_number = None not in numbers and len(numbers) == len(subjects)
+    if not by_number:
+        numbers = {k + 1: s for k, s in enumerate(subjects)}
+    have = (
+        f"{len(subjects)} subjects ({subjects[0]} … {subjects[-1]})"
+        if len(subjects) > 1
+        else f"subject {subjects[0]} only"
+    )
+    chosen: set[str] = set()
+    for tok in (t.strip() for t in spec.split(",")):
+        if not tok:
+            continue
+        if tok in subjects:
+            chosen.add(tok)
+            continue
+        m = _RANGE.match(tok)
+        if m or tok.isdigit():
+            lo, hi = (int(m.group(1)), int(m.group(2))) if m else (int(tok), int(tok))
+            if lo > hi:
+                raise BenchError(f"dataset {dataset}: empty subject range {tok!r}")
+            absent = [k for k in range(lo, hi + 1) if k not in numbers]
+            if absent:
+                raise BenchError(f"dataset {dataset}: no subject {absent[0]}; it has {have}")
+            chosen.update(numbers[k] for k in range(lo, hi + 1))
+            continue
+        close = difflib.get_close_matches(tok, subjects, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownNameError(f"unknown {dataset} subject {tok!r}.{hint} It has {have}")
+    if not chosen:
+        raise BenchError(f"dataset {dataset}: empty subject selection {spec!r}")
+    return [s for s in subjects if s in chosen]
+
+
+def subject_label(subjects: list[str], all_subjects: list[str]) -> str:
+    """A compact ``@`` spec for ``subjects`` of a dataset (e.g. ``1-10``, ``1,4,7``)."""
+    nums = [subject_number(s) for s in subjects]
+    if None in nums or len(set(nums)) != len(nums):
+        pos = {s: k + 1 for k, s in enumerate(all_subjects)}
+        nums = [pos[s] for s in subjects]
+    nums = sorted(n for n in nums if n is not None)
+    parts, start, prev = [], nums[0], nums[0]
+    for n in nums[1:] + [None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ",".join(parts)
 
 
 def get_method(name: str) -> MethodInfo:

@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +39,8 @@ from bench.config import BenchConfig
 from bench.types import BenchError
 
 if TYPE_CHECKING:
+    from bench.plan import Fit, Plan
     from bench.records import Record
-    from bench.runner import Plan
 
 RESULT_TAGS = ("bench.method", "bench.dataset", "bench.seed")
 
@@ -56,10 +57,69 @@ def _quiet_mlflow() -> None:
     # Fail fast on an unreachable server instead of retrying for minutes.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    # MLflow's usage telemetry wraps every client call (and would phone home from a benchmark)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import logging
 
     for name in ("mlflow", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+_SQLITE_TUNED = False
+
+
+def _tune_sqlite() -> None:
+    """Open MLflow's SQLite store in WAL mode with ``synchronous=NORMAL``.
+
+    MLflow commits after every call (about six per logged run) and SQLite's default rollback
+    journal syncs the disk two or three times per commit, which made MLflow logging the larger
+    part of a big benchmark's driver time. With a write-ahead log and ``synchronous=NORMAL`` a
+    commit is durable against a crash of the process (``kill -9``) and the store stays
+    consistent after a power loss (the last commits may then be lost: the runs are logged again
+    from the records by the next ``bench run``). Applies to SQLite connections only.
+    """
+    global _SQLITE_TUNED
+    if _SQLITE_TUNED:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    _SQLITE_TUNED = True
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"\)\]]+)")
+
+
+def connect_reason(exc: BaseException) -> str:
+    """The root cause of a failed connection in a few words (e.g. ``Connection refused``).
+
+    Client libraries wrap the socket error several times over (MLflow's "API request ... failed
+    with exception HTTPConnectionPool(...): Max retries exceeded ... (Caused by
+    NewConnectionError(...: [Errno 111] Connection refused))"); the ``[Errno]`` text, a timeout
+    or a name-resolution failure is what the user needs.
+    """
+    texts = []
+    e: BaseException | None = exc
+    while e is not None and len(texts) < 10:
+        texts.append(str(e))
+        e = e.__cause__ or e.__context__
+    text = " ".join(texts)
+    m = _ERRNO.search(text)
+    if m:
+        return m.group(1).strip().rstrip(".")
+    for needle in ("timed out", "Name or service not known", "Failed to resolve"):
+        if needle in text:
+            return needle
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first if len(first) <= 200 else first[:197] + "..."
 
 
 def _data(plan: Plan, dataset: str, seed: int) -> Any:
@@ -84,6 +144,8 @@ class Tracker:
         _quiet_mlflow()  # again: importing mlflow sets up its own loggers
 
         uri = resolve_uri(config, results)
+        if uri.startswith("sqlite:"):
+            _tune_sqlite()
         try:
             client = MlflowClient(tracking_uri=uri)
             exp = client.get_experiment_by_name(config.name)
@@ -95,8 +157,10 @@ class Tracker:
             else:
                 exp_id = exp.experiment_id
         except Exception as exc:  # connection refused, bad URI, locked database ...
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise BenchError(f"MLflow tracking at {uri}: cannot connect ({first[:300]})") from None
+            raise BenchError(
+                f"MLflow tracking at {uri}: cannot connect ({connect_reason(exc)}); start the "
+                "server, fix --tracking-uri, or run with --no-track"
+            ) from None
         return cls(client, exp_id, uri)
 
     # ---------------------------------------------------------------- queries
@@ -117,8 +181,8 @@ class Tracker:
 
     # ---------------------------------------------------------------- logging
 
-    def session(self, plan: Plan, versions: dict[str, str]) -> Session:
-        return Session(self, plan, versions)
+    def session(self, plan: Plan, versions: dict[str, str], scoring: str) -> Session:
+        return Session(self, plan, versions, scoring)
 
     def log_summary(self, config: BenchConfig, files: list[Path]) -> str | None:
         """A ``summary`` run holding the table files."""
@@ -170,7 +234,7 @@ def run_metric_rows(
 
     rows = []
     for name in list(METRICS) + [k for k in logged if k not in METRICS]:
-        if name in ("n_subjects", "n_failed"):
+        if name in ("n_subjects", "n_failed", "n_empty_estimates"):
             continue
         value = float(logged[name]) if name in logged else float("nan")
         rows.append((method, dataset, seed, name, value))
@@ -180,52 +244,75 @@ def run_metric_rows(
 class Session:
     """Logging for one benchmark run: one MLflow run per (method, dataset, seed) unit.
 
-    A unit already tracked with a finished run of the same ``bench.run_key`` is skipped, so a
-    re-run adds no duplicates; a run left unfinished by an interrupted logging step (status
-    RUNNING) is deleted and logged again.
+    A unit's run is current when its ``bench.run_key`` matches: the hash of the unit's record
+    keys, its seed and the scoring code's version (:func:`bench.provenance.scoring_version`).
+    A unit already tracked with a current finished run is skipped, so a re-run adds no
+    duplicates. A finished run of the same records scored by other scoring code (same
+    ``bench.records_key``, another run key) is **stale**: it is deleted and the unit logged
+    again, so MLflow follows a change to a metric. A run left unfinished by an interrupted
+    logging step (status RUNNING) is deleted and logged again.
+
+    The metrics logged are the unit's mean over subjects from :func:`bench.aggregate.subject_means`
+    (the one aggregation the tables use).
     """
 
-    def __init__(self, tracker: Tracker, plan: Plan, versions: dict[str, str]) -> None:
-        from bench.runner import code_revision
+    def __init__(
+        self, tracker: Tracker, plan: Plan, versions: dict[str, str], scoring: str
+    ) -> None:
+        from bench.provenance import code_revision
 
         self.tracker = tracker
         self.plan = plan
         self.versions = versions
+        self.scoring = scoring
         self.revision = code_revision()
         self.config_json = json.dumps(plan.config.to_dict(), indent=1, sort_keys=True)
         self.finished: set[str] = set()
         self.unfinished: dict[str, list[str]] = {}
+        self.by_records: dict[str, list[str]] = {}  # records key -> finished run ids
         for r in tracker.result_runs():
             key = r.data.tags.get("bench.run_key", "")
             if r.info.status == "FINISHED":
                 self.finished.add(key)
+                rk = r.data.tags.get("bench.records_key")
+                if rk:
+                    self.by_records.setdefault(rk, []).append(r.info.run_id)
             elif r.info.status == "RUNNING":
                 self.unfinished.setdefault(key, []).append(r.info.run_id)
         self.n_new = 0
+        self.n_replaced = 0
 
-    def log_unit(self, unit: tuple[str, str, int], recs: list[Record]) -> bool:
-        """Log the run of ``unit`` (method, dataset, seed) from its records; False if tracked."""
+    def log_unit(self, unit: tuple[str, str, int], fits: list[tuple[Fit, Record]]) -> bool:
+        """Log the run of ``unit`` (method, dataset, seed); False if a current run exists."""
         from mlflow.entities import Dataset as MlflowDataset
         from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 
+        from bench.aggregate import subject_means
+
         method, dataset, seed = unit
-        run_key = hashlib.sha256(
+        recs = [r for _, r in fits]
+        records_key = hashlib.sha256(
             ("|".join(sorted(r.key for r in recs)) + f"|{seed}").encode()
         ).hexdigest()[:16]
+        run_key = hashlib.sha256(f"{records_key}|{self.scoring}".encode()).hexdigest()[:16]
         if run_key in self.finished:
             return False
         client = self.tracker.client
         for rid in self.unfinished.pop(run_key, []):
             client.delete_run(rid)
-        info = next(m for m in self.plan.methods if m.name == method)
+        stale = self.by_records.pop(records_key, [])
+        info = self.plan.method(method)
         data = _data(self.plan, dataset, seed)
         ok = [r for r in recs if r.status == "ok"]
+        frame = unit_frame(fits, seed)
         tags = {
             "bench.kind": "result",
             "bench.method": method,
             "bench.dataset": dataset,
             "bench.seed": str(seed),
             "bench.run_key": run_key,
+            "bench.records_key": records_key,
+            "bench.scoring_version": self.scoring,
             "bench.level": info.level,
             "bench.reused_across_seeds": str(all(r.seed is None for r in recs)).lower(),
             "bench.oracle": str(info.oracle).lower(),
@@ -251,14 +338,18 @@ class Session:
         metrics: dict[str, float] = {
             "n_subjects": float(len(recs)),
             "n_failed": float(len(recs) - len(ok)),
+            # ok fits that decided no edge of a non-empty truth (precision 0 by convention)
+            "n_empty_estimates": float(
+                sum(
+                    1
+                    for r in ok
+                    if r.metrics.get("n_pred") == 0 and (r.metrics.get("n_true") or 0) > 0
+                )
+            ),
         }
-        if ok:
-            metrics["seconds_per_fit"] = float(np.mean([r.wall_time_s for r in ok]))
-            for name in sorted({k for r in ok for k in r.metrics}):
-                vals = [r.metrics.get(name) for r in ok]
-                vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
-                if vals:
-                    metrics[name] = float(np.mean(vals))
+        for row in subject_means(frame.assign(method=method, dataset=dataset)).itertuples():
+            if math.isfinite(row.value):  # a metric that does not apply is not logged
+                metrics[row.metric] = float(row.value)
         run = client.create_run(self.tracker.experiment_id, tags=tags)
         rid = run.info.run_id
         try:
@@ -270,7 +361,7 @@ class Session:
             )
             with tempfile.TemporaryDirectory() as tmp:
                 t = Path(tmp)
-                _per_subject_frame(recs, seed).to_csv(t / "per_subject_metrics.csv", index=False)
+                frame.to_csv(t / "per_subject_metrics.csv", index=False)
                 (t / "config.json").write_text(self.config_json)
                 arrays: dict[str, np.ndarray] = {}
                 for r in ok:
@@ -301,21 +392,26 @@ class Session:
         except BaseException:
             client.set_terminated(rid, "KILLED")
             raise
+        for old in stale:  # the same records scored by older scoring code: replaced
+            client.delete_run(old)
+            self.n_replaced += 1
         self.finished.add(run_key)
         self.n_new += 1
         return True
 
 
-def _per_subject_frame(recs: list[Record], seed: int) -> pd.DataFrame:
-    rows = []
-    for r in recs:
-        row: dict[str, Any] = {
+def unit_frame(fits: list[tuple[Fit, Record]], seed: int) -> pd.DataFrame:
+    """The per-subject rows of one unit (the run's ``per_subject_metrics.csv``)."""
+    from bench.aggregate import per_subject_frame
+
+    return per_subject_frame(
+        {
             "subject": r.subject,
             "seed": seed,
             "status": r.status,
             "error": r.error,
             "wall_time_s": r.wall_time_s,
+            "metrics": r.metrics,
         }
-        row.update({k: v for k, v in r.metrics.items()})
-        rows.append(row)
-    return pd.DataFrame(rows)
+        for _, r in fits
+    )

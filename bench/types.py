@@ -76,6 +76,7 @@ class Dataset:
     # Subjects that could not be loaded (subject id -> reason, naming the file): reported by the
     # runner in every run and in per_subject.csv, never silently dropped.
     missing: dict[str, str] = field(default_factory=dict)
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.subjects) != len(self.series):
@@ -107,7 +108,9 @@ class Dataset:
         return self.truth
 
     def data_hash(self) -> str:
-        """SHA-256 over the series and truth bytes (a cache key component)."""
+        """SHA-256 over the series and truth bytes (a cache key component; computed once)."""
+        if self._hash is not None:
+            return self._hash
         h = hashlib.sha256()
         h.update(self.name.encode())
         for sid, x in zip(self.subjects, self.series, strict=True):
@@ -115,7 +118,8 @@ class Dataset:
             h.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
         for sid in self.subjects:
             h.update(np.ascontiguousarray(self.truth_for(sid), dtype=np.uint8).tobytes())
-        return h.hexdigest()[:16]
+        self._hash = h.hexdigest()[:16]
+        return self._hash
 
     def subset(self, subjects: list[str]) -> Dataset:
         """A copy restricted to ``subjects`` (in the given order)."""
@@ -161,3 +165,78 @@ class Estimate:
     scores: np.ndarray | None = None
     lag_scores: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+FitStatus = Literal["ok", "failed", "unavailable", "timeout", "crashed"]
+
+
+@dataclass
+class FitOutcome:
+    """What one fit produced, as a worker (or the executor, for a killed worker) reports it.
+
+    ``status``: ``ok`` (``estimate`` set), ``failed`` (the fit raised, or its maths went
+    non-finite), ``unavailable`` (a missing package or model), ``timeout`` (killed at its time
+    limit), ``crashed`` (its worker process died). ``error`` is one line; ``warnings`` holds the
+    distinct warning messages the fit emitted (the driver summarises them per method);
+    ``peak_rss_mb`` is the worker's high-water mark after the fit.
+    """
+
+    subject: str
+    status: FitStatus
+    error: str = ""
+    estimate: Estimate | None = None
+    wall_time_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+# Largest magnitude a series may hold: squares and sums of squares over T points of values
+# beyond it overflow or lose all precision in float64 (its largest number is about 1.8e308).
+MAX_ABS_VALUE = 1e100
+# Smallest relative variation a node may have: below it, float64 (about 16 digits) cannot
+# resolve the node's changes around its level, so every method would see rounding noise.
+MIN_RELATIVE_SPREAD = 1e-12
+
+
+def check_values(x: np.ndarray, where: str) -> None:
+    """Raise :class:`DataError` when a ``(T, N)`` series holds values no method can use.
+
+    Checked, in order, each message naming ``where`` (a file, or a dataset and subject) and the
+    node (0-based column): non-finite values; magnitudes above :data:`MAX_ABS_VALUE`; a node
+    whose values are all below ``1 / MAX_ABS_VALUE`` in magnitude (their squares underflow); a
+    node whose standard deviation is below :data:`MIN_RELATIVE_SPREAD` times its largest
+    magnitude (its variation is lost to rounding), constant nodes included.
+    """
+    a = np.asarray(x, dtype=np.float64)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise DataError(
+            f"{where}: {int(bad.sum())} non-finite value(s) (NaN/Inf), first at time {row}, "
+            f"node {col}"
+        )
+    peak = np.abs(a).max(axis=0)
+    huge = np.flatnonzero(peak > MAX_ABS_VALUE)
+    if huge.size:
+        c = int(huge[0])
+        raise DataError(
+            f"{where}: node {c} holds values up to {peak[c]:.3g} in magnitude; beyond "
+            f"{MAX_ABS_VALUE:.0e} their squares overflow float64 (rescale the data)"
+        )
+    tiny = np.flatnonzero((peak < 1.0 / MAX_ABS_VALUE) & (peak > 0))
+    if tiny.size:
+        c = int(tiny[0])
+        raise DataError(
+            f"{where}: node {c} holds values of at most {peak[c]:.3g} in magnitude; below "
+            f"{1.0 / MAX_ABS_VALUE:.0e} their squares underflow float64 (rescale the data)"
+        )
+    spread = a.std(axis=0)
+    flat = np.flatnonzero(spread <= MIN_RELATIVE_SPREAD * peak)
+    if flat.size:
+        c = int(flat[0])
+        if spread[c] == 0:
+            raise DataError(f"{where}: node {c} is constant ({a[0, c]:g} at all time points)")
+        raise DataError(
+            f"{where}: node {c} varies by {spread[c]:.3g} (SD) around values of {peak[c]:.3g}: "
+            f"below {MIN_RELATIVE_SPREAD:.0e} of its magnitude, float64 cannot resolve it"
+        )

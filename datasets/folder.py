@@ -53,10 +53,15 @@ nodes numbered in the column order of the subject files.
 
 Checks on load, each a one-line :class:`~bench.types.DataError` that names the file: missing or
 unreadable folder, no subject files, no or several truth files, empty, unreadable or corrupt files,
-non-numeric cells, ragged rows, NaN/Inf, constant nodes, too few time points or nodes, subjects
-with different N or different header rows, truth not square or not matching N, non-binary truth,
-non-zero diagonal (self-loops), edge lines that do not parse or name unknown nodes, bad
-``dataset.toml`` values.
+non-numeric cells, ragged rows, NaN/Inf, constant nodes, values whose squares overflow float64
+or a node whose variation float64 cannot resolve (:func:`bench.types.check_values`), too few
+time points or nodes, subjects with different N or different header rows, truth not square or not
+matching N, non-binary truth, non-zero diagonal (self-loops), edge lines that do not parse or name
+unknown nodes, bad ``dataset.toml`` values, a subject given as a folder, a symbolic link loop.
+
+NetSim-style ``.mat`` subject files (``ts`` with ``Nsubjects`` and ``Ntimepoints``, as the NetSim
+release's ``sim<k>.mat``) are split into their ``Nsubjects`` subjects (ids ``<file stem>_01``,
+``_02``, ...); a ``ts`` whose length is not ``Nsubjects × Ntimepoints`` is an error.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ import numpy as np
 import tomllib
 
 from bench.registry import DatasetFamily, natural_key, register_dataset
-from bench.types import BenchError, DataError, Dataset, DatasetInfo
+from bench.types import BenchError, DataError, Dataset, DatasetInfo, check_values
 
 SUBJECT_EXTS = (".npy", ".csv", ".tsv", ".mat")
 TRUTH_FILES = ("truth.npy", "truth.csv", "truth.tsv", "truth.txt")
@@ -155,6 +160,17 @@ def load_folder(path: str | Path) -> Dataset:
     """Read and check a dataset folder; every problem raises a one-line :class:`DataError`."""
     root = Path(os.path.abspath(os.path.expanduser(str(path))))
     if not root.exists():
+        if root.is_symlink():
+            try:
+                root.resolve(strict=True)
+            except RuntimeError:
+                raise DataError(
+                    f"{root}: a symbolic link loop (the link points back at itself)"
+                ) from None
+            except OSError:
+                pass
+            target = os.readlink(root)
+            raise DataError(f"{root}: a broken symbolic link (to {target}, which does not exist)")
         raise DataError(f"{root}: no such folder")
     if not root.is_dir():
         raise DataError(f"{root}: not a folder (give the folder that holds the subject files)")
@@ -168,7 +184,10 @@ def load_folder(path: str | Path) -> Dataset:
     first: Path | None = None
     n_nodes = 0
     for sid, f in files:
-        x, header = _read_series(f, meta.series_layout)
+        parts, header = _read_series(f, meta.series_layout)
+        for part, x in parts:
+            _add_subject(ids, series, f"{sid}{part}", x)
+        x = parts[0][1]
         if first is None:
             first, n_nodes = f, x.shape[1]
         elif x.shape[1] != n_nodes:
@@ -178,8 +197,6 @@ def load_folder(path: str | Path) -> Dataset:
             )
         if header is not None:
             headers[f] = header
-        ids.append(sid)
-        series.append(x)
     assert first is not None
     names = _node_names(meta, headers, n_nodes, root / META_FILE)
 
@@ -292,9 +309,10 @@ def _subject_files(root: Path) -> list[tuple[str, Path]]:
         if p.name.startswith(".") or not p.name.startswith("sub-"):
             continue
         if p.is_dir():
+            stem = p.stem if p.suffix.lower() in SUBJECT_EXTS else p.name
             raise DataError(
-                f"{p}: subject folders are not supported; put the file {p.name}.npy (or "
-                ".csv, .tsv, .mat) directly in the dataset folder"
+                f"{p}: is a folder, not a subject file; put the file {stem}.npy (or .csv, .tsv, "
+                ".mat) directly in the dataset folder (subject folders are not supported)"
             )
         if p.suffix.lower() not in SUBJECT_EXTS:
             raise DataError(
@@ -339,25 +357,41 @@ def _check_nonempty(path: Path) -> None:
 # --------------------------------------------------------------------------- series
 
 
-def _read_series(path: Path, layout: str) -> tuple[np.ndarray, list[str] | None]:
-    """One subject as float64 ``(T, N)`` and its header (node names) if the file has one."""
+def _add_subject(ids: list[str], series: list[np.ndarray], sid: str, x: np.ndarray) -> None:
+    ids.append(sid)
+    series.append(x)
+
+
+def _read_series(path: Path, layout: str) -> tuple[list[tuple[str, np.ndarray]], list[str] | None]:
+    """A subject file as ``[(id suffix, float64 (T, N))]`` and its header (node names), if any.
+
+    A file holds one subject (suffix ``""``), except a NetSim-style ``.mat`` file with
+    ``Nsubjects`` > 1, whose ``ts`` stacks the subjects' series: it is split into ``Nsubjects``
+    subjects of ``Ntimepoints`` rows each, with the suffixes ``_01``, ``_02``, ...
+    """
     _check_nonempty(path)
     ext = path.suffix.lower()
     header: list[str] | None = None
+    if ext == ".mat":
+        blocks = [(part, _check_matrix(path, x, layout)) for part, x in _read_mat_subjects(path)]
+        return blocks, None
     if ext == ".npy":
         x = _read_npy(path)
-    elif ext == ".mat":
-        x = _read_mat(path)
     else:
         header, x = _read_table(path, "," if ext == ".csv" else "\t")
+    if header is not None and layout == "nodes x time":
+        raise DataError(f"{path}: a header row needs series_layout = 'time x nodes'")
+    return [("", _check_matrix(path, x, layout))], header
+
+
+def _check_matrix(path: Path, x: np.ndarray, layout: str) -> np.ndarray:
+    """Shape, type and values of one subject's series read from ``path``; float64 ``(T, N)``."""
     if x.ndim != 2:
         raise DataError(f"{path}: expected a 2-D (time x nodes) table, got shape {x.shape}")
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) or np.iscomplexobj(x):
         raise DataError(f"{path}: values must be real numbers, not {x.dtype}")
     if layout == "nodes x time":
         x = x.T
-        if header is not None:
-            raise DataError(f"{path}: a header row needs series_layout = 'time x nodes'")
     x = np.ascontiguousarray(x, dtype=np.float64)
     t, n = x.shape
     if t < MIN_T:
@@ -379,7 +413,8 @@ def _read_series(path: Path, layout: str) -> tuple[np.ndarray, list[str] | None]
             f"{path}: node {c} (0-based column) is constant ({x[0, c]:g} at all {t} time "
             f"points){more}"
         )
-    return x, header
+    check_values(x, str(path))  # magnitudes float64 can square, variation it can resolve
+    return x
 
 
 def _read_npy(path: Path) -> np.ndarray:
@@ -396,7 +431,38 @@ def _read_npy(path: Path) -> np.ndarray:
         raise DataError(f"{path}: unreadable .npy file ({_reason(exc)})") from None
 
 
-def _read_mat(path: Path) -> np.ndarray:
+def _mat_count(path: Path, content: dict, name: str) -> int | None:
+    if name not in content:
+        return None
+    v = np.asarray(content[name]).ravel()
+    if v.size != 1 or not np.isfinite(v[0]) or v[0] != int(v[0]) or v[0] < 1:
+        raise DataError(f"{path}: {name} must be one positive integer, got {content[name]!r}")
+    return int(v[0])
+
+
+def _read_mat_subjects(path: Path) -> list[tuple[str, np.ndarray]]:
+    """The subjects of a ``.mat`` file (see :func:`_read_series`); NetSim fields honoured."""
+    content = _load_mat(path)
+    x = _mat_matrix(path, content)
+    n_sub = _mat_count(path, content, "Nsubjects")
+    n_t = _mat_count(path, content, "Ntimepoints")
+    if n_sub is None and n_t is None:
+        return [("", x)]
+    if n_sub is None or n_t is None:
+        have = "Nsubjects" if n_t is None else "Ntimepoints"
+        lack = "Ntimepoints" if n_t is None else "Nsubjects"
+        raise DataError(f"{path}: has {have} but not {lack}; NetSim-style files need both")
+    if x.ndim != 2 or x.shape[0] != n_sub * n_t:
+        raise DataError(
+            f"{path}: ts has {x.shape[0] if x.ndim else 0} rows, but Nsubjects × Ntimepoints = "
+            f"{n_sub} × {n_t} = {n_sub * n_t}"
+        )
+    if n_sub == 1:
+        return [("", x)]
+    return [(f"_{k + 1:02d}", x[k * n_t : (k + 1) * n_t]) for k in range(n_sub)]
+
+
+def _load_mat(path: Path) -> dict:
     from scipy.io import loadmat
 
     try:
@@ -408,6 +474,12 @@ def _read_mat(path: Path) -> np.ndarray:
         ) from None
     except Exception as exc:  # scipy raises several types for corrupt files
         raise DataError(f"{path}: unreadable .mat file ({_reason(exc)})") from None
+    return content
+
+
+def _mat_matrix(path: Path, content: dict) -> np.ndarray:
+    """The series variable of a loaded ``.mat`` file: ``ts``, ``data`` or the only 2-D one."""
+    skip = {"Nsubjects", "Ntimepoints", "Nnodes", "net"}
     variables = {k: v for k, v in content.items() if not k.startswith("__")}
     for name in ("ts", "data"):
         if name in variables:
@@ -415,7 +487,10 @@ def _read_mat(path: Path) -> np.ndarray:
     arrays = {
         k: v
         for k, v in variables.items()
-        if isinstance(v, np.ndarray) and v.ndim == 2 and np.issubdtype(v.dtype, np.number)
+        if isinstance(v, np.ndarray)
+        and v.ndim == 2
+        and np.issubdtype(v.dtype, np.number)
+        and k not in skip
     }
     if len(arrays) != 1:
         listed = ", ".join(sorted(variables)) or "none"

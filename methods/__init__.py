@@ -9,4 +9,5 @@ from bench.methods import pc, granger, pcmci  # noqa: F401
 from bench.methods import pcmci_plus, pcmci_cmi, ges, lingam, granger_pairwise  # noqa: F401
 from bench.methods import patel, correlation, random_baseline  # noqa: F401
 from bench.methods import brainec_llm  # noqa: F401
+from bench.methods import rdcm, notears, dynotears  # noqa: F401
 from bench.methods import ngc, tcdf  # noqa: F401

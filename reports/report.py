@@ -80,6 +80,7 @@ UNIT_COLUMNS = (
     "n_failed",
     "missing",
     "seconds_per_fit",
+    "n_empty",
 )
 FORMATS = ("md", "tex", "csv", "html")
 ORACLE_CAPTION = (
@@ -177,6 +178,7 @@ class MlflowSource:
                     "n_failed": logged.get("n_failed", math.nan),
                     "missing": t.get("bench.missing_subjects", ""),
                     "seconds_per_fit": logged.get("seconds_per_fit", math.nan),
+                    "n_empty": logged.get("n_empty_estimates", 0.0),
                 }
             )
             if r.info.status != "FINISHED":
@@ -224,8 +226,9 @@ class MlflowSource:
         return out
 
     def truth(self, dataset: str, seed: int, subject: str) -> np.ndarray:
-        from bench.registry import get_family, load_dataset
+        from bench.registry import _split_subjects, get_family, load_dataset
 
+        dataset = _split_subjects(dataset)[0]  # "smith:3@1-10": the truth of smith:3
         family = get_family(dataset.partition(":")[0])
         key = (dataset, seed if family.seeded else -1)
         if key not in self._truths:
@@ -243,7 +246,9 @@ def _normalise_units(units: pd.DataFrame) -> pd.DataFrame:
     u = units.copy()
     for col in UNIT_COLUMNS:
         if col not in u.columns:
-            u[col] = {"oracle": False, "reused": False, "missing": ""}.get(col, math.nan)
+            u[col] = {"oracle": False, "reused": False, "missing": "", "n_empty": 0.0}.get(
+                col, math.nan
+            )
     u["seed"] = u["seed"].astype(int)
     u["oracle"] = u["oracle"].astype(bool)
     u["reused"] = u["reused"].astype(bool)
@@ -325,6 +330,129 @@ def select_units(
     if u.empty:
         raise BenchError("the selection matches no tracked run")
     return u.reset_index(drop=True)
+
+
+def split_subject_filter(
+    spec: str | Iterable[str], known: Iterable[str] = ()
+) -> tuple[list[str], dict[str, str]]:
+    """Split a ``--datasets`` filter into dataset tokens and subject specs (``bench run``'s
+    grammar: ``smith:3@1-10``, ``smith:1-4@1``, ``smith:3@1,4,7``).
+
+    Returns ``(tokens, specs)``: the dataset tokens without their ``@`` parts, and for each
+    token group that had one, ``{token: subject spec}`` (a group is a ``family:...`` token and
+    the bare tokens after it). A token that is a tracked dataset label as it stands (a run of
+    ``smith:3@1-10`` is tracked under that name) is kept whole.
+    """
+    from bench.registry import _SUBJECT_TOKEN, _split_subjects
+
+    labels = set(known)
+
+    tokens: list[str] = []
+    specs: dict[str, str] = {}
+    group: list[str] = []
+    in_subjects = False
+    for raw in _tokens(spec):
+        if in_subjects and ":" not in raw and _SUBJECT_TOKEN.match(raw):
+            for tok in group:
+                specs[tok] += f",{raw}"
+            continue
+        tok, subjects = (raw, None) if raw in labels else _split_subjects(raw)
+        if ":" in tok or not group:
+            group = []
+        group.append(tok)
+        tokens.append(tok)
+        in_subjects = subjects is not None
+        if in_subjects:
+            for t in group:
+                specs[t] = subjects  # type: ignore[assignment]
+    return tokens, specs
+
+
+class SubjectSubset:
+    """A report source restricted to some subjects of some datasets, the units re-aggregated.
+
+    For each selected unit of a dataset with a subject spec, the per-subject rows of the chosen
+    subjects are kept and the unit's means are recomputed from them with
+    :func:`bench.aggregate.subject_means` (the one aggregation); the unit's dataset label
+    becomes ``<dataset>@<subjects>``, as ``bench run --datasets <dataset>@<subjects>`` labels
+    it. Group-level units (one estimate from every subject) cannot be restricted afterwards.
+    """
+
+    def __init__(self, source: Any, units: pd.DataFrame, specs: Mapping[str, str]) -> None:
+        from bench.aggregate import subject_means
+        from bench.registry import natural_key as nk
+        from bench.registry import select_subjects, subject_label
+
+        self._source = source
+        self._rows: dict[str, pd.DataFrame] = {}
+        new_units, long_parts = [], []
+        restricted = set()
+        for u in units.to_dict("records"):
+            spec = specs.get(u["dataset"])
+            if spec is None:
+                new_units.append(u)
+                continue
+            ps = source.per_subject([u["run_id"]])
+            if (ps["subject"].astype(str) == "group").any():
+                raise BenchError(
+                    f"{u['method']} on {u['dataset']} is group-level (one estimate from every "
+                    "subject): a subject selection needs a new run, e.g. bench run --datasets "
+                    f"{u['dataset']}@{spec}"
+                )
+            missing = dict(
+                part.split(": ", 1) for part in str(u["missing"]).split("; ") if ": " in part
+            )
+            everyone = sorted({*ps["subject"].astype(str), *missing}, key=nk)
+            chosen = select_subjects(u["dataset"], spec, everyone)
+            label = f"{u['dataset']}@{subject_label(chosen, everyone)}"
+            rows = ps[ps["subject"].astype(str).isin(chosen)].reset_index(drop=True)
+            self._rows[u["run_id"]] = rows
+            ok = rows["status"].astype(str) == "ok"
+            keep_missing = {k: v for k, v in missing.items() if k in chosen}
+            u = {
+                **u,
+                "dataset": label,
+                "n_subjects": float(len(rows)),
+                "n_failed": float((~ok).sum()),
+                "run_status": "FINISHED" if ok.any() else "FAILED",
+                "missing": "; ".join(f"{k}: {v}" for k, v in keep_missing.items()),
+                "n_empty": float(n_empty_estimates(rows[ok])),
+            }
+            frame = rows.drop(columns=["run_id"], errors="ignore").assign(
+                method=u["method"], dataset=label, seed=int(u["seed"])
+            )
+            means = subject_means(frame)
+            spf = means.loc[means["metric"] == "seconds_per_fit", "value"]
+            u["seconds_per_fit"] = float(spf.iloc[0]) if len(spf) else math.nan
+            new_units.append(u)
+            restricted.add((u["method"], label, int(u["seed"])))
+            long_parts.append(means)
+        self.units = _normalise_units(pd.DataFrame(new_units, columns=list(UNIT_COLUMNS)))
+        kept = [
+            (m, d, int(sd)) not in restricted and d not in specs
+            for m, d, sd in zip(
+                source.long["method"], source.long["dataset"], source.long["seed"], strict=True
+            )
+        ]
+        self.long = pd.concat([source.long[kept], *long_parts], ignore_index=True)
+
+    def per_subject(self, run_ids: Sequence[str]) -> pd.DataFrame:
+        plain = [r for r in run_ids if r not in self._rows]
+        frames = [self._source.per_subject(plain)] if plain else []
+        frames += [self._rows[r] for r in run_ids if r in self._rows]
+        if not frames:
+            return pd.DataFrame(columns=["run_id", "subject", "status"])
+        return pd.concat(frames, ignore_index=True)
+
+    def estimates(self, run_id: str) -> dict[str, dict[str, np.ndarray]]:
+        est = self._source.estimates(run_id)
+        if run_id in self._rows:
+            keep = set(self._rows[run_id]["subject"].astype(str))
+            est = {s: v for s, v in est.items() if s in keep}
+        return est
+
+    def truth(self, dataset: str, seed: int, subject: str) -> np.ndarray:
+        return self._source.truth(dataset, seed, subject)
 
 
 # --------------------------------------------------------------------------- footnotes
@@ -412,6 +540,17 @@ def run_source(
     from MLflow, footnotes and oracle separation included.
     """
     oracle = frozenset(oracle_methods)
+    sp = long[long["metric"] == "seconds_per_fit"] if len(long) else long
+    spf = {  # the run time made by the one aggregation (bench.aggregate.subject_means)
+        (m, d, int(sd)): float(v)
+        for m, d, sd, v in zip(
+            sp.get("method", []),
+            sp.get("dataset", []),
+            sp.get("seed", []),
+            sp.get("value", []),
+            strict=True,
+        )
+    }
     ps = per_subject.copy()
     ps["run_id"] = ps["method"] + "|" + ps["dataset"] + "|" + ps["seed"].astype(str)
     reused = ps.get("reused_across_seeds", pd.Series(False, index=ps.index))
@@ -433,9 +572,8 @@ def run_source(
                 "n_subjects": float(len(fits)),
                 "n_failed": float(len(fits) - len(ok)),
                 "missing": "; ".join(f"{r.subject}: {r.error}" for r in miss.itertuples()),
-                "seconds_per_fit": (
-                    float(ok["wall_time_s"].mean()) if len(ok) and "wall_time_s" in ok else math.nan
-                ),
+                "seconds_per_fit": spf.get((m, d, int(seed)), math.nan),
+                "n_empty": float(n_empty_estimates(ok)),
             }
         )
     u = _normalise_units(pd.DataFrame(units, columns=list(UNIT_COLUMNS)))
@@ -541,13 +679,61 @@ def _protocols(
     return out
 
 
+EMPTY_METRICS = frozenset({"precision", "f1", "skeleton_precision", "skeleton_f1"})
+
+
+def n_empty_estimates(ok: pd.DataFrame) -> int:
+    """Fits in ``ok`` (per-subject rows) that decided no edge where the truth has some."""
+    if ok.empty or "n_pred" not in ok or "n_true" not in ok:
+        return 0
+    pred = pd.to_numeric(ok["n_pred"], errors="coerce")
+    true = pd.to_numeric(ok["n_true"], errors="coerce")
+    return int(((pred == 0) & (true > 0)).sum())
+
+
+def empty_notes(units: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Footnotes for cells whose mean includes empty estimates (precision 0 by convention).
+
+    Per (method, dataset), over the selected seeds (a deterministic method's fits counted
+    once): ``"k of n fits decided no edge: their precision counts as 0"``.
+    """
+    out: dict[tuple[str, str], str] = {}
+    for (m, d), g in units.groupby(["method", "dataset"], sort=False):
+        group = g.iloc[:1] if bool(g["reused"].all()) else g
+        k = int(pd.to_numeric(group["n_empty"], errors="coerce").fillna(0).sum())
+        n = int(pd.to_numeric(group["n_subjects"], errors="coerce").fillna(0).sum())
+        if k:
+            out[m, d] = (
+                f"{k} of {n} fits decided no edge: their precision counts as 0 by convention"
+            )
+    return out
+
+
+def _merge_notes(
+    notes: Mapping[tuple[str, str], str], extra: Mapping[tuple[str, str], str]
+) -> dict[tuple[str, str], str]:
+    out = dict(notes)
+    for key, text in extra.items():
+        out[key] = f"{out[key]}; {text}" if key in out else text
+    return out
+
+
 def _tables_for(
-    p: _Protocol, layout: str, notes: Mapping[tuple[str, str], str], precision: int
+    p: _Protocol,
+    layout: str,
+    notes: Mapping[tuple[str, str], str],
+    precision: int,
+    empty: Mapping[tuple[str, str], str] | None = None,
 ) -> list[tuple[str, Table]]:
+    """The tables of one protocol; ``empty`` notes go only to tables of precision-type metrics."""
     oracle = p.name == "oracle"
+    empty = empty or {}
+
+    def notes_for(metrics: Iterable[str]) -> Mapping[tuple[str, str], str]:
+        return _merge_notes(notes, empty) if EMPTY_METRICS & set(metrics) else notes
+
     kw: dict[str, Any] = {
         "precision": precision,
-        "notes": notes,
         "mark_best": not oracle,
         "caption_prefix": ORACLE_CAPTION if oracle else "",
         "label_prefix": "oracle-" if oracle else "",
@@ -555,17 +741,25 @@ def _tables_for(
     if not p.metrics:
         return []
     if layout in ("auto", "methods", "datasets"):
-        return [(m, build_table(p.summary, layout=layout, metric=m, **kw)) for m in p.metrics]  # type: ignore[arg-type]
+        return [
+            (m, build_table(p.summary, layout=layout, metric=m, notes=notes_for([m]), **kw))  # type: ignore[arg-type]
+            for m in p.metrics
+        ]
+    many = notes_for(p.metrics)
     if layout == "metrics":
         datasets = sorted(dict.fromkeys(p.summary["dataset"]), key=natural_key)
         return [
             (
                 f"metrics_{_slug(d)}",
-                build_table(p.summary, layout="metrics", metrics=p.metrics, dataset=d, **kw),
+                build_table(
+                    p.summary, layout="metrics", metrics=p.metrics, dataset=d, notes=many, **kw
+                ),
             )
             for d in datasets
         ]
-    return [("grouped", build_table(p.summary, layout="grouped", metrics=p.metrics, **kw))]
+    return [
+        ("grouped", build_table(p.summary, layout="grouped", metrics=p.metrics, notes=many, **kw))
+    ]
 
 
 def build_report(
@@ -608,6 +802,7 @@ def build_report(
     troubled = units[(units["run_status"] != "FINISHED") | ~(units["n_failed"].fillna(1) == 0)]
     per_subject = source.per_subject(list((units if need_all else troubled)["run_id"]))
     notes = cell_notes(units, per_subject, methods=methods, datasets=datasets, seeds=seeds)
+    empty = empty_notes(units)
 
     texts: dict[str, str | bytes] = {}
     protocols = _protocols(long, options.metrics, oracle) if len(long) else []
@@ -617,7 +812,11 @@ def build_report(
         for row in dict.fromkeys(p.summary["method"]):
             base = row.removesuffix(BEST_EPOCH)
             p_notes.update({(row, d): v for (m, d), v in notes.items() if m == base})
-        p.tables = _tables_for(p, options.layout, p_notes, options.precision)
+        p_empty = {}
+        for row in dict.fromkeys(p.summary["method"]):
+            base = row.removesuffix(BEST_EPOCH)
+            p_empty.update({(row, d): v for (m, d), v in empty.items() if m == base})
+        p.tables = _tables_for(p, options.layout, p_notes, options.precision, p_empty)
         prefix = f"{p.folder}/" if p.folder else ""
         for stem, t in p.tables:
             if "md" in options.formats:
@@ -683,12 +882,13 @@ def build_report(
 
 def _subject_values(per_subject: pd.DataFrame, units: pd.DataFrame, metric: str) -> pd.DataFrame:
     """``method, dataset, subject, value``: mean over seeds of each subject's ok values."""
+    from bench.aggregate import seed_means_per_subject
+
     if metric not in per_subject.columns or per_subject.empty:
         return pd.DataFrame(columns=["method", "dataset", "subject", "value"])
-    ps = per_subject.merge(units[["run_id", "method", "dataset"]], on="run_id")
-    ps = ps[ps["status"].astype(str) == "ok"]
-    ps = ps.assign(value=pd.to_numeric(ps[metric], errors="coerce")).dropna(subset=["value"])
-    return ps.groupby(["method", "dataset", "subject"], as_index=False, sort=False)["value"].mean()
+    ps = per_subject.drop(columns=["method", "dataset"], errors="ignore")
+    ps = ps.merge(units[["run_id", "method", "dataset"]], on="run_id")
+    return seed_means_per_subject(ps, metric)
 
 
 def _best(summary: pd.DataFrame, metric: str, dataset: str, precision: int) -> str | None:

@@ -40,7 +40,6 @@ reading order. :mod:`bench.reports.report` builds the reasons from the per-subje
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import tempfile
@@ -49,9 +48,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
+from bench.aggregate import (
+    LONG_COLUMNS,
+    SUMMARY_COLUMNS,
+    _first_seen,
+    _require,
+    natural_key,
+    summarize,
+)
 from bench.metrics import METRICS, MetricInfo, get_metric
 
 __all__ = [
@@ -75,8 +81,6 @@ Layout = Literal["auto", "methods", "datasets"]
 AnyLayout = Literal["auto", "methods", "datasets", "metrics", "grouped"]
 LAYOUTS = ("auto", "methods", "datasets", "metrics", "grouped")
 
-LONG_COLUMNS = ("method", "dataset", "seed", "metric", "value")
-SUMMARY_COLUMNS = ("method", "dataset", "metric", "mean", "std", "n_seeds", "applicable")
 CSV_COLUMNS = ("method", "dataset", "metric", "mean", "std", "n_seeds")
 
 NOT_APPLICABLE = "n/a"
@@ -90,12 +94,6 @@ _ORACLE_BEST = "oracle_best_"
 # Footnote letters and their Unicode superscripts (there is no superscript q, so q is skipped).
 _LETTERS = "abcdefghijklmnoprstuvwxyz"
 _SUPERSCRIPTS = "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
-
-
-def natural_key(text: str) -> tuple:
-    """Sort key that orders digit runs by value: ``smith:2`` < ``smith:10``."""
-    parts = re.split(r"(\d+)", str(text))
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts), str(text)
 
 
 def note_marker(k: int) -> str:
@@ -147,70 +145,7 @@ def is_oracle_metric(name: str) -> bool:
     return name.startswith(ORACLE_PREFIX)
 
 
-def _first_seen(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-def _require(df: pd.DataFrame, columns: Collection[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; has {list(df.columns)}")
-
-
 # --------------------------------------------------------------------------- summarize
-
-
-def summarize(long_df: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std over seeds for each (method, dataset, metric); see the module docstring.
-
-    Returns columns :data:`SUMMARY_COLUMNS`, rows ordered by method (first appearance),
-    dataset (natural order) and metric (registry display order, then unregistered metrics in
-    first appearance). Raises :class:`ValueError` on missing columns, non-numeric values or a
-    repeated (method, dataset, seed, metric).
-    """
-    _require(long_df, LONG_COLUMNS, "results table")
-    df = long_df.loc[:, list(LONG_COLUMNS)].copy()
-    try:
-        df["value"] = pd.to_numeric(df["value"]).astype(float)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"results table: non-numeric value ({err})") from None
-    dup = df.duplicated(["method", "dataset", "seed", "metric"], keep=False)
-    if dup.any():
-        first = df[dup].iloc[0]
-        raise ValueError(
-            f"results table: repeated row for method={first['method']!r} "
-            f"dataset={first['dataset']!r} seed={first['seed']!r} metric={first['metric']!r}"
-        )
-
-    method_rank = {m: k for k, m in enumerate(_first_seen(df["method"]))}
-    registered = {m: k for k, m in enumerate(METRICS)}
-    others = [m for m in _first_seen(df["metric"]) if m not in registered]
-    metric_rank = {**registered, **{m: len(registered) + k for k, m in enumerate(others)}}
-
-    rows = []
-    for (method, dataset, metric), group in df.groupby(["method", "dataset", "metric"], sort=False):
-        v = group["value"].to_numpy(dtype=float)
-        v = v[~np.isnan(v)]
-        rows.append(
-            {
-                "method": method,
-                "dataset": dataset,
-                "metric": metric,
-                "mean": float(v.mean()) if v.size else math.nan,
-                "std": float(v.std(ddof=0)) if v.size else math.nan,
-                "n_seeds": int(v.size),
-                "applicable": bool(v.size),
-            }
-        )
-    rows.sort(
-        key=lambda r: (
-            method_rank[r["method"]],
-            natural_key(r["dataset"]),
-            metric_rank[r["metric"]],
-        )
-    )
-    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    return out.astype({"n_seeds": int, "applicable": bool})
 
 
 # --------------------------------------------------------------------------- table model

@@ -110,7 +110,7 @@ def test_two_cycle_missed_entirely():
             "precision": 1.0,
             "recall": 1 / 3,
             "f1": 0.5,  # 2 * 1 * (1/3) / (4/3)
-            "shd": 1.0,
+            "shd": 2.0,  # the missed 2-cycle takes two deletions
             "shd_fpfn": 2.0,
             "skeleton_precision": 1.0,
             "skeleton_recall": 0.5,
@@ -187,6 +187,44 @@ def test_three_cycle_one_edge_reversed():
         out,
         {"tp": 2.0, "fp": 1.0, "fn": 1.0, "shd": 1.0, "shd_fpfn": 2.0, "precision": 2 / 3},
     )
+
+
+# The per-pair SHD costs of the docstring's table, state (E[i,j], E[j,i]) against (T[i,j], T[j,i]):
+# none, i->j, j->i, both.
+STATES = {"none": (0, 0), "i->j": (1, 0), "j->i": (0, 1), "both": (1, 1)}
+SHD_TABLE = {
+    "none": {"none": 0, "i->j": 1, "j->i": 1, "both": 2},
+    "i->j": {"none": 1, "i->j": 0, "j->i": 1, "both": 1},
+    "j->i": {"none": 1, "i->j": 1, "j->i": 0, "both": 1},
+    "both": {"none": 2, "i->j": 1, "j->i": 1, "both": 0},
+}
+
+
+@pytest.mark.parametrize("true_state", sorted(STATES))
+@pytest.mark.parametrize("est_state", sorted(STATES))
+def test_shd_is_the_per_pair_edit_distance(true_state: str, est_state: str) -> None:
+    def pair(state: str) -> np.ndarray:
+        a = np.zeros((2, 2), dtype=int)
+        a[0, 1], a[1, 0] = STATES[state]
+        return a
+
+    out = compute_metrics(pair(true_state), pair(est_state), None)
+    assert out["shd"] == SHD_TABLE[true_state][est_state]
+    assert out["shd_fpfn"] == sum(
+        x != y for x, y in zip(STATES[true_state], STATES[est_state], strict=True)
+    )
+
+
+def test_shd_two_cycles_cost_two_edits() -> None:
+    # truth 0 <-> 1 and 2 -> 3; estimate empty: 2 deletions for the 2-cycle, 1 for the edge
+    t = graph(4, (0, 1), (1, 0), (2, 3))
+    assert compute_metrics(t, np.zeros((4, 4)), None)["shd"] == 3.0
+    # an estimated 2-cycle where the truth has none costs 2; with one true edge, 1
+    e = graph(4, (0, 1), (1, 0), (2, 3), (3, 2), (1, 2), (2, 1))
+    t = graph(4, (2, 3))
+    # {0,1}: none vs both = 2; {2,3}: 2->3 vs both = 1; {1,2}: none vs both = 2
+    assert compute_metrics(t, e, None)["shd"] == 5.0
+    assert compute_metrics(t, e, None)["shd_fpfn"] == 5.0
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -269,7 +307,7 @@ def test_all_positive_truth():
             "c_sensitivity": None,  # no absent edge
             "d_accuracy": None,  # every true edge is in a 2-cycle
             "two_cycle_recall": 1 / 3,
-            "shd": 2.0,
+            "shd": 4.0,  # two missed 2-cycles, two edges each
             "orientation_accuracy": 1.0,
         },
     )
@@ -301,7 +339,7 @@ def test_two_nodes():
             "auroc": 0.0,  # the true pair scores below the absent one
             "auprc": 0.5,  # true pair ranked second: precision 1/2 at recall 1
             "auprc_null": 0.5,
-            "c_sensitivity": 0.0,
+            "c_sensitivity": None,  # the only pair holds a true edge: no null pair
             "d_accuracy": 0.0,
         },
     )
@@ -352,6 +390,33 @@ def test_c_sensitivity_by_hand():
     s = np.full((3, 3), 0.3)
     s[0, 1] = 0.31
     assert compute_metrics(CHAIN, CHAIN, s)["c_sensitivity"] == pytest.approx(0.5)
+
+
+def test_c_sensitivity_is_about_connections_not_directions():
+    # Chain 0 -> 1 -> 2 on 4 nodes; a symmetric method that ranks both true pairs first.
+    t = graph(4, (0, 1), (1, 2))
+    s = np.full((4, 4), 0.1)
+    for i, j in ((0, 1), (1, 2)):
+        s[i, j] = s[j, i] = 0.8  # the reverse direction of a true edge is as strong
+    np.fill_diagonal(s, 0.0)
+    # connections: {0,1}: 0.8, {1,2}: 0.8; null pairs (no edge either way): {0,2}, {0,3},
+    # {1,3}, {2,3} at 0.1 -> q = 0.1; both true connections exceed it.
+    assert compute_metrics(t, t, s)["c_sensitivity"] == pytest.approx(1.0)
+    # a connection's strength is the larger |score| of its two directions
+    s2 = s.copy()
+    s2[0, 1], s2[1, 0] = 0.05, -0.9  # weak forward, strong (negative) reverse: detected
+    s2[1, 2] = s2[2, 1] = 0.1  # as weak as the null: not above its 95th percentile
+    assert compute_metrics(t, t, s2)["c_sensitivity"] == pytest.approx(0.5)
+
+
+def test_c_sensitivity_null_excludes_both_directions_of_true_edges():
+    # 0 -> 1 only. Null pairs: {0,2}, {1,2} (strengths 0.2, 0.3) -> q = 0.2 + 0.95 * 0.1
+    t = graph(3, (0, 1))
+    s = np.array([[0.0, 0.3, 0.2], [0.9, 0.0, 0.1], [0.0, 0.3, 0.0]])
+    # {0,1}: max(0.3, 0.9) = 0.9 > 0.295 -> 1.0 (the strong reverse is not a false connection)
+    assert compute_metrics(t, t, s)["c_sensitivity"] == pytest.approx(1.0)
+    # no pair without a true edge: undefined
+    assert compute_metrics(graph(2, (0, 1)), graph(2, (0, 1)), np.eye(2))["c_sensitivity"] is None
 
 
 def test_d_accuracy_by_hand():
@@ -430,3 +495,44 @@ def test_directed_counts_match_sklearn_on_random_graphs():
 def test_bad_inputs_raise_value_error(truth, adjacency, scores, match):
     with pytest.raises(ValueError, match=match):
         compute_metrics(truth, adjacency, scores)
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def test_auroc_and_ap_equal_scikit_learn_on_random_and_tied_scores():
+    """bench's rank AUROC and one-sort AP against scikit-learn (the reference)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from bench.metrics import auroc_score, average_precision
+
+    rng = np.random.default_rng(7)
+    for k in range(400):
+        n = int(rng.integers(2, 2500))
+        y = rng.random(n) < rng.uniform(0.02, 0.6)
+        if y.all() or not y.any():
+            continue
+        s = rng.random(n)
+        if k % 3 == 0:
+            s = np.round(s * rng.integers(2, 20)) / 10  # many ties
+        if k % 7 == 0:
+            s = np.where(rng.random(n) < 0.5, 0.0, s)  # a block of zeros (untested links)
+        assert auroc_score(y, s) == pytest.approx(roc_auc_score(y, s), rel=1e-12, abs=1e-14)
+        assert average_precision(y, s) == pytest.approx(
+            average_precision_score(y, s), rel=1e-12, abs=1e-14
+        )
+
+
+def test_auroc_and_ap_equal_scikit_learn_on_netsim_like_estimates():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from bench.metrics import auroc_score, average_precision
+    from bench.registry import load_dataset
+
+    ds = load_dataset("smith:2")
+    off = ~np.eye(ds.n_nodes, dtype=bool)
+    y = ds.truth[off]
+    for x in ds.series[:10]:
+        r = np.abs(np.corrcoef(x, rowvar=False))[off]  # correlation scores of real data
+        assert auroc_score(y, r) == pytest.approx(roc_auc_score(y, r), rel=1e-12)
+        assert average_precision(y, r) == pytest.approx(average_precision_score(y, r), rel=1e-12)

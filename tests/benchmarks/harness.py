@@ -211,7 +211,7 @@ def resume(methods: str, datasets: str) -> None:
 
 def _count_fits(methods: str, datasets: str) -> int:
     from bench.config import build_config
-    from bench.runner import make_plan
+    from bench.plan import make_plan
 
     return len(
         make_plan(

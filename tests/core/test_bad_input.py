@@ -118,8 +118,93 @@ def _under_a_file(tmp):
     ]
 
 
+def _huge(n=3, t=60):
+    x = np.random.default_rng(1).normal(size=(t, n))
+    x[:, 1] *= 1e300  # squares overflow float64
+    return x
+
+
+def _unresolvable(n=3, t=60):
+    x = np.random.default_rng(1).normal(size=(t, n))
+    x[:, 2] = 1e6 + 1e-9 * x[:, 2]  # variation below float64's resolution at 1e6
+    return x
+
+
+def _records_a_file(tmp):
+    (tmp / "r2").mkdir()
+    (tmp / "r2" / "records").write_text("")  # the run cannot write its records there
+    args = _run(tmp, "--methods", "granger", "--datasets", "smith:1@1")
+    args[args.index("--results") + 1] = str(tmp / "r2")
+    return args
+
+
+def _subject_folder(tmp):
+    study = _study(tmp / "study")
+    (study / "sub-03.npy").mkdir()
+    return _run(tmp, "--methods", "granger", "--datasets", f"folder:{study}")
+
+
+def _symlink_loop(tmp):
+    (tmp / "loop").symlink_to(tmp / "loop")
+    return _run(tmp, "--methods", "granger", "--datasets", f"folder:{tmp / 'loop'}")
+
+
+def _mat_mismatch(tmp):
+    from scipy.io import savemat
+
+    study = _study(tmp / "study")
+    (study / "sub-01.npy").unlink()
+    ts = np.random.default_rng(3).normal(size=(100, 3))
+    savemat(study / "sub-01.mat", {"ts": ts, "Nsubjects": 2, "Ntimepoints": 60})
+    return _run(tmp, "--methods", "granger", "--datasets", f"folder:{study}")
+
+
+def _unreachable_server(tmp):
+    return [
+        "run",
+        "--methods",
+        "granger",
+        "--datasets",
+        "smith:1@1",
+        "--quiet",
+        "--results",
+        str(tmp / "results"),
+        "--tracking-uri",
+        "http://127.0.0.1:9",
+    ]
+
+
 # (case id, args factory, text the one line must contain)
 CASES = [
+    ("huge-values", _folder_case(series=_huge()), "overflow"),
+    ("unresolvable-variation", _folder_case(series=_unresolvable()), "cannot resolve"),
+    ("records-not-a-folder", _records_a_file, "records"),
+    ("subject-is-a-folder", _subject_folder, "sub-03.npy: is a folder"),
+    ("symlink-loop", _symlink_loop, "symbolic link loop"),
+    ("mat-nsubjects-mismatch", _mat_mismatch, "Nsubjects × Ntimepoints"),
+    ("unreachable-tracking-server", _unreachable_server, "Connection refused"),
+    ("unknown-subject", lambda tmp: _run(tmp, "--methods", "pc", "--datasets", "smith:1@99"), "99"),
+    (
+        "parameter-wrong-type",
+        lambda tmp: _run(
+            tmp, "--methods", "pc", "--datasets", "smith:1", "--param", "pc.alpha=nan"
+        ),
+        "pc.alpha: expected a number",
+    ),
+    (
+        "parameter-not-finite",
+        lambda tmp: _run(
+            tmp, "--methods", "pc", "--datasets", "smith:1", "--param", "pc.alpha=NaN"
+        ),
+        "pc.alpha: must be a finite number",
+    ),
+    (
+        "parameter-not-an-integer",
+        lambda tmp: _run(
+            tmp, "--methods", "granger", "--datasets", "smith:1", "--param", "granger.max_lag=2.5"
+        ),
+        "granger.max_lag: expected an integer",
+    ),
     ("nan-in-series", _folder_case(series=_with_nan()), "sub-01"),
     ("inf-in-series", _folder_case(series=_with_inf()), "sub-01"),
     ("constant-node", _folder_case(series=_constant()), "constant"),
@@ -201,6 +286,15 @@ def test_bad_input_gives_one_clear_line(case, make, needle, tmp_path, capsys, mo
     results = tmp_path / "results"
     for leftover in ("records", "tables", "mlflow.db"):
         assert not (results / leftover).exists(), leftover
+    assert not results.exists(), "a run stopped by bad input leaves no results folder"
+
+
+def test_unreachable_tracking_server_leaves_no_results_folder(tmp_path, capsys):
+    code = main(_unreachable_server(tmp_path))
+    err = capsys.readouterr().err
+    assert code == 2 and "Connection refused" in err and len(err.strip().splitlines()) == 1
+    assert len(err) < 300
+    assert not (tmp_path / "results").exists()
 
 
 def test_too_few_time_points_for_the_lags_is_a_failed_fit(tmp_path, capsys):

@@ -45,7 +45,7 @@ def _run(jobs: list[Job]) -> list[dict]:
 def test_all_core_fits_run_one_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BENCH_PLUGINS", PLUGIN)
     results = _run(_jobs(tmp_path, threads=os.cpu_count() or 1))
-    assert [r["status"] for r in results] == ["ok", "ok"]
+    assert [r.status for r in results] == ["ok", "ok"]
     (a0, a1), (b0, b1) = _intervals(tmp_path)
     assert b0 >= a1, f"two all-core fits overlapped: {a0:.2f}-{a1:.2f} and {b0:.2f}-{b1:.2f}"
 

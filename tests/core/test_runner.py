@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from bench.config import build_config
+from bench.plan import fit_random_state
 from bench.registry import DATASETS, DatasetFamily, register_dataset
-from bench.runner import fit_random_state, run_benchmark
+from bench.runner import run_benchmark
 from bench.types import Dataset, DatasetInfo
 
 INFO = DatasetInfo(name="tiny", title="tiny", citation="test", licence="test", description="test")

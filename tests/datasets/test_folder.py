@@ -11,8 +11,8 @@ from scipy.io import savemat
 from bench.cli import _parser
 from bench.config import build_config
 from bench.datasets.folder import UserFolder, load_folder
+from bench.plan import make_plan
 from bench.registry import get_family, load_dataset, select_datasets
-from bench.runner import make_plan
 from bench.types import BenchError, DataError
 
 N, T = 3, 60

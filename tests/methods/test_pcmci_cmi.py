@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from bench.methods.pcmci_cmi import PCMCICMI, acf
+from bench.plan import resolve_methods
 from bench.registry import METHODS
-from bench.runner import resolve_methods
 
 
 def test_registered_slow_and_left_out_of_all() -> None:

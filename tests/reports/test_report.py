@@ -344,3 +344,29 @@ def _regenerate() -> None:
 
 if __name__ == "__main__":
     _regenerate()
+
+
+def test_empty_estimates_are_footnoted_in_precision_tables_only(tmp_path):
+    """Precision of an empty estimate counts as 0 by convention: the tables say where."""
+    from bench.aggregate import subject_means
+    from bench.reports.report import run_source
+
+    rows = []
+    for sub, n_pred in (("sub01", 0.0), ("sub02", 2.0), ("sub03", 3.0)):
+        prec = 0.0 if n_pred == 0 else 0.5
+        rows.append(
+            {"method": "pc", "dataset": "smith:1", "seed": 0, "subject": sub, "status": "ok",
+             "error": "", "reused_across_seeds": True, "wall_time_s": 0.1,
+             "precision": prec, "f1": prec, "auroc": 0.6, "n_pred": n_pred, "n_true": 2.0}
+        )  # fmt: skip
+    ps = pd.DataFrame(rows)
+    source, units = run_source(ps, subject_means(ps))
+    assert list(units["n_empty"]) == [1.0]
+    out = build_report(
+        source, units, ReportOptions(metrics=["precision", "f1", "auroc"], formats=["md"]),
+        tmp_path,
+    )  # fmt: skip
+    text = {p.stem: p.read_text() for p in out.files}
+    note = "1 of 3 fits decided no edge: their precision counts as 0 by convention"
+    assert note in text["precision"] and note in text["f1"]
+    assert note not in text["auroc"]

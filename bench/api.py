@@ -1,0 +1,302 @@
+"""The public Python API: ``bench.run`` and ``bench.report``. The CLI is a thin layer over it.
+
+Example (a notebook)::
+
+    import bench
+
+    res = bench.run(methods="pc,granger", datasets="smith:1-2", seeds=[0])
+    res.summary            # mean ± std over seeds per (method, dataset, metric), a DataFrame
+    res.per_subject        # one row per (method, dataset, seed, subject) with every metric
+    print(res.tables["f1"])  # the F1 table in Markdown
+
+    rep = bench.report(results="results", layout="grouped", metrics="f1,shd")
+    print(rep.tables["grouped"])
+
+``run`` plans, fits, scores, records and (with ``track=True``) logs to MLflow through
+:func:`bench.runner.run_benchmark`, then writes the tables with :mod:`bench.reports` (the same
+code as ``bench report``). ``results=None`` keeps everything in a temporary folder that lives as
+long as the returned object (nothing is cached between calls); give a folder to keep records,
+tables and the MLflow store, and to resume.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.config import BenchConfig, build_config
+from bench.lock import ResultsLock
+from bench.records import Record, atomic_write_text
+from bench.runner import RunResult, run_benchmark
+from bench.types import BenchError
+
+__all__ = ["BenchResult", "ReportResult", "report", "run", "run_config"]
+
+
+@dataclass
+class BenchResult:
+    """What :func:`run` returns: the run's frames, tables and where its files are."""
+
+    run: RunResult
+    tables: dict[str, str]  # table stem (e.g. "f1", "grouped", "oracle/f1") -> Markdown
+    printed: list[str]  # the Markdown tables worth printing (F1 and SHD, or the whole layout)
+    table_files: list[Path]
+    tables_dir: Path
+    notes: list[str] = field(default_factory=list)
+    _tmp: Any = None  # a TemporaryDirectory when results=None (kept alive with this object)
+
+    @property
+    def config(self) -> BenchConfig:
+        return self.run.config
+
+    @property
+    def per_subject(self) -> pd.DataFrame:
+        """One row per (method, dataset, seed, subject): status, error, times and metrics."""
+        return self.run.per_subject
+
+    @property
+    def long(self) -> pd.DataFrame:
+        """The mean over subjects per (method, dataset, seed) unit, long format."""
+        return self.run.long
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Mean ± std over seeds per (method, dataset, metric)."""
+        return self.run.summary
+
+    @property
+    def records(self) -> list[Record]:
+        return self.run.records
+
+    @property
+    def results_dir(self) -> Path:
+        return self.run.config.results_dir
+
+    def __repr__(self) -> str:
+        c = self.run.status_counts
+        status = ", ".join(f"{n} {s}" for s, n in sorted(c.items()))
+        return (
+            f"BenchResult({len(self.run.records)} fits: {status}; "
+            f"{self.run.long['method'].nunique() if len(self.run.long) else 0} method(s); "
+            f"tables in {self.tables_dir})"
+        )
+
+
+def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list[Path], list[str]]:
+    """Write the run's tables (Markdown, LaTeX, CSV) and ``per_subject.csv``; log the summary run.
+
+    Returns ``(tables, printed, files, notes)``. ``per_subject.csv`` (with the status column) is
+    written even when no fit succeeded; the tables then are not, and a note says why.
+    """
+    from bench.reports.report import ReportOptions, build_report, run_source
+
+    config = result.config
+    tables_dir = config.results_dir / "tables" / config.name
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, str] = {}
+    printed: list[str] = []
+    files: list[Path] = []
+    notes: list[str] = []
+    if len(result.per_subject):
+        source, units = run_source(result.per_subject, result.long, result.oracle_methods)
+        options = ReportOptions(
+            metrics=list(config.metrics), layout=config.layout, formats=("md", "tex", "csv")
+        )
+        try:
+            out = build_report(
+                source, units, options, tables_dir, oracle_methods=result.oracle_methods
+            )
+        except BenchError as exc:  # e.g. no successful fit at all: nothing to tabulate
+            notes.append(f"no tables: {exc}")
+        else:
+            files += out.files
+            printed = list(out.printed)
+            for path in out.files:
+                if path.suffix == ".md":
+                    stem = path.relative_to(tables_dir).with_suffix("").as_posix()
+                    tables[stem] = path.read_text()
+    ps_path = tables_dir / "per_subject.csv"
+    atomic_write_text(ps_path, result.per_subject.to_csv(index=False))
+    files.append(ps_path)
+    tracker = result.tracker
+    if tracker is not None and (result.n_logged or not tracker.has_summary()):
+        tracker.log_summary(config, files)
+    return tables, printed, files, notes
+
+
+def run_config(config: BenchConfig, *, progress: bool = True, log: Any = None) -> BenchResult:
+    """Run the benchmark ``config`` describes and write its tables (see :func:`run`)."""
+    with ResultsLock(config.results_dir):  # held until the tables are written too
+        result = run_benchmark(config, progress=progress, log=log)
+        tables, printed, files, notes = write_run_tables(result)
+    tables_dir = config.results_dir / "tables" / config.name
+    return BenchResult(result, tables, printed, files, tables_dir, notes)
+
+
+def run(
+    methods: str | Sequence[str] = "all",
+    datasets: str | Sequence[str] = "smith",
+    seeds: Iterable[int] = (0, 1, 2),
+    *,
+    track: bool = False,
+    results: str | os.PathLike[str] | None = None,
+    name: str = "bench",
+    params: dict[str, dict[str, Any]] | None = None,
+    jobs: int = 0,
+    timeout: float | None = None,
+    timeouts: dict[str, float] | None = None,
+    metrics: str | Sequence[str] | None = None,
+    layout: str | None = None,
+    rerun: bool = False,
+    config: str | os.PathLike[str] | None = None,
+    tracking_uri: str | None = None,
+    progress: bool = False,
+) -> BenchResult:
+    """Run a benchmark and return its results (``bench run`` as a function).
+
+    ``methods`` / ``datasets`` take what the command line takes (``"all"``, comma lists, globs,
+    ``"smith:1-4"``, subjects ``"smith:3@1-10"``), as a string or a list. ``params`` maps a
+    method to parameter overrides (``{"granger": {"alpha": 0.01}}``); ``config`` reads a TOML or
+    YAML file first (the other arguments given here override it). ``track=False`` (default here,
+    unlike the CLI) skips MLflow. ``results=None`` uses a temporary folder (see the module
+    docstring). Bad input raises :class:`bench.types.BenchError` with a one-line message.
+    """
+    tmp = None
+    if results is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-run-")
+        results = tmp.name
+
+    def as_list(v: str | Sequence[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        return [v] if isinstance(v, str) else list(v)
+
+    cfg = build_config(
+        None if config is None else str(config),
+        methods=as_list(methods),
+        datasets=as_list(datasets),
+        seeds=[int(s) for s in seeds],
+        jobs=jobs,
+        timeout=timeout,
+        timeouts=timeouts,
+        results=str(results),
+        name=name,
+        tracking_uri=tracking_uri,
+        metrics=as_list(metrics)
+        if metrics is None or not isinstance(metrics, str)
+        else [m.strip() for m in metrics.split(",") if m.strip()],
+        layout=layout,
+        params=params,
+        rerun=rerun,
+        track=track,
+    )
+    out = run_config(cfg, progress=progress, log=(lambda msg: None) if not progress else None)
+    out._tmp = tmp
+    return out
+
+
+@dataclass
+class ReportResult:
+    """What :func:`report` returns: the tables (Markdown by stem) and the files written."""
+
+    tables: dict[str, str]
+    printed: list[str]
+    files: list[Path]
+    figures: list[Any]
+    messages: list[str]
+    out: Path
+
+
+def report(
+    results: str | os.PathLike[str] = "results",
+    *,
+    name: str = "bench",
+    methods: str | Sequence[str] | None = None,
+    datasets: str | Sequence[str] | None = None,
+    seeds: Iterable[int] | None = None,
+    metrics: str | Sequence[str] | None = None,
+    layout: str = "auto",
+    formats: str | Sequence[str] = ("md", "tex", "csv", "html"),
+    stats: bool = False,
+    figures: bool = False,
+    figure_subject: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    tracking_uri: str | None = None,
+    log_figures: bool = True,
+) -> ReportResult:
+    """Rebuild the tables (and statistics, figures, HTML) from the runs tracked in MLflow.
+
+    ``bench report`` as a function; filters take the ``bench run`` grammar. Figures are also
+    logged to their MLflow runs unless ``log_figures=False``.
+    """
+    from bench import registry
+    from bench.config import DEFAULT_TABLE_METRICS
+    from bench.reports.report import (
+        ReportOptions,
+        SubjectSubset,
+        build_report,
+        open_source,
+        select_units,
+        split_subject_filter,
+    )
+    from bench.reports.report import (
+        log_figures as _log_figures,
+    )
+    from bench.tracking import Tracker
+
+    results = Path(results)
+    if not results.is_dir() and not (tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")):
+        raise BenchError(f"results folder {results}: not found (run 'bench run' first)")
+
+    def tokens(v: str | Sequence[str] | None) -> list[str]:
+        if v is None:
+            return []
+        items = [v] if isinstance(v, str) else list(v)
+        return [t.strip() for item in items for t in item.split(",") if t.strip()]
+
+    options = ReportOptions(
+        metrics=tokens(metrics) or list(DEFAULT_TABLE_METRICS),
+        layout=layout,
+        formats=tokens(formats),
+        stats=stats,
+        figures=figures,
+        figure_subject=figure_subject,
+        title=f"bench report: {name}",
+    )
+    config = BenchConfig(name=name, results=str(results), tracking_uri=tracking_uri)
+    tracker = Tracker.open(config, results)
+    source, cleanup = open_source(tracker.client, tracker.experiment_id)
+    target = Path(out) if out is not None else results / "tables" / name
+    try:
+        if source.units.empty:
+            raise BenchError(f"experiment '{name}' at {tracker.uri} has no result runs")
+        names, specs = (None, {})
+        if datasets is not None:
+            names, specs = split_subject_filter(datasets, known=source.units["dataset"])
+        units = select_units(source.units, methods=methods, datasets=names, seeds=seeds)
+        view: Any = source
+        if specs:  # subjects chosen in the filter: re-aggregate those units over them
+            wanted = {
+                d: specs[t] for t in specs for d in select_units(units, datasets=t)["dataset"]
+            }
+            view = SubjectSubset(source, units, wanted)
+            units = view.units
+        registry._load_plugins()
+        oracle = [n for n, m in registry.METHODS.items() if m.oracle]
+        res = build_report(view, units, options, target, oracle_methods=oracle)
+    finally:
+        cleanup()
+    if res.figures and log_figures:
+        _log_figures(tracker.client, tracker.experiment_id, res.figures, name)
+    tables = {
+        p.relative_to(target).with_suffix("").as_posix(): p.read_text()
+        for p in res.files
+        if p.suffix == ".md"
+    }
+    return ReportResult(tables, res.printed, res.files, res.figures, res.messages, target)
