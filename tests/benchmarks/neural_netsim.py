@@ -93,11 +93,14 @@ def timing(args: argparse.Namespace) -> None:
                     metrics.append(compute_metrics(truth, est.adjacency_, est.scores_))
                     extra = est.extra_
                     info.append(extra.get("iterations", extra.get("n_validated")))
-            means = {key: np.mean([m[key] for m in metrics if m[key] is not None]) for key in keys}
+            means = {}
+            for key in keys:
+                values = [m[key] for m in metrics if m[key] is not None]
+                means[key] = f"{np.mean(values):.3f}" if values else "n/a"
             print(
                 f"{dataset} {name}: {statistics.median(seconds):.2f} s/fit (median of "
                 f"{len(seconds)}; min {min(seconds):.2f}, max {max(seconds):.2f}); "
-                + ", ".join(f"{key} {v:.3f}" for key, v in means.items())
+                + ", ".join(f"{key} {v}" for key, v in means.items())
                 + f"; iterations/validated {info}",
                 flush=True,
             )
