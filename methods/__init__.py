@@ -10,3 +10,4 @@ from bench.methods import pcmci_plus, pcmci_cmi, ges, lingam, granger_pairwise  
 from bench.methods import patel, correlation, random_baseline  # noqa: F401
 from bench.methods import brainec_llm  # noqa: F401
 from bench.methods import fask, two_step, pwling, rdcm, notears, dynotears  # noqa: F401
+from bench.methods import ngc, tcdf  # noqa: F401

@@ -97,3 +97,93 @@ def test_flat_percentiles_raise(activation_chain_data) -> None:
 def test_bad_parameters(params: dict) -> None:
     with pytest.raises(ValueError, match="patel"):
         Patel(**params).check_params()
+
+
+# --------------------------------------------------------------------------- percentiles
+
+
+def matlab_prctile(v: np.ndarray, p: float) -> float:
+    """MATLAB's ``prctile`` written out: the k-th smallest of n values is the 100(k − 0.5)/n-th
+    percentile, linear in between, the extremes outside (Smith et al.'s code calls it)."""
+    s = np.sort(v)
+    n = len(s)
+    pos = p / 100 * n - 0.5  # 0-based position of the p-th percentile
+    if pos <= 0:
+        return float(s[0])
+    if pos >= n - 1:
+        return float(s[-1])
+    lo = int(np.floor(pos))
+    return float(s[lo] + (pos - lo) * (s[lo + 1] - s[lo]))
+
+
+def test_binarisation_uses_matlab_percentiles() -> None:
+    # 10 values 0..9 with 6.4 in place of 6. MATLAB: q10 = 0.5, q90 = 8.5, so the 0.75 level is
+    # 6.5 and 6.4 is inactive; numpy's default ("linear": q10 = 0.9, q90 = 8.1, level 6.3)
+    # would call it active.
+    v = np.array([0, 1, 2, 3, 4, 5, 6.4, 7, 8, 9])
+    assert matlab_prctile(v, 10) == pytest.approx(0.5) and matlab_prctile(v, 90) == 8.5
+    x = np.c_[v, v[::-1]]
+    np.testing.assert_array_equal(binarize(x, 0.75)[:, 0], [0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((200, 3)) ** 3
+    for j in range(3):
+        q10, q90 = matlab_prctile(y[:, j], 10), matlab_prctile(y[:, j], 90)
+        u = np.clip((y[:, j] - q10) / (q90 - q10), 0, 1)
+        np.testing.assert_array_equal(binarize(y, 0.75)[:, j], (u > 0.75).astype(float))
+
+
+# --------------------------------------------------------------------------- what tau measures
+
+
+def test_tau_depends_only_on_activation_rates() -> None:
+    rng = np.random.default_rng(5)
+    a = (rng.random((400, 4)) < [0.1, 0.2, 0.3, 0.4]).astype(float)
+    a[:, 1] = np.maximum(a[:, 1], a[:, 0])  # real co-activation between 0 and 1
+    a[:, 3] = a[:, 2] * (rng.random(400) < 0.9)
+    kappa, tau, _ = patel_kappa_tau(a)
+    p = a.mean(axis=0)
+    closed = (p[None, :] - p[:, None]) / np.maximum(p[:, None], p[None, :])
+    np.testing.assert_allclose(tau, zero_diag(closed), atol=1e-12)
+    # Shuffling every node in time on its own destroys all dependence but not the rates:
+    shuffled = np.column_stack([rng.permutation(a[:, j]) for j in range(4)])
+    kappa_s, tau_s, _ = patel_kappa_tau(shuffled)
+    np.testing.assert_allclose(tau_s, tau, atol=1e-12)
+    assert kappa[0, 1] > 0.9 and abs(kappa_s[0, 1]) < 0.3
+
+
+def zero_diag(m: np.ndarray) -> np.ndarray:
+    m = m.copy()
+    np.fill_diagonal(m, 0.0)
+    return m
+
+
+def var_chain4(n: int, seed: int, *, sign: float) -> np.ndarray:
+    """Linear VAR(1) chain x0 -> x1 -> x2 -> x3, xk[t] = 0.3 xk[t-1] + 0.5 x(k-1)[t-1] + ek[t],
+    with skewed innovations e = sign * (1 - Exp(1)) (sign +1: left-skewed; -1: its mirror)."""
+    rng = np.random.default_rng(seed)
+    e = sign * (1.0 - rng.exponential(1.0, (n + 100, 4)))
+    x = np.zeros_like(e)
+    for t in range(1, n + 100):
+        x[t, 0] = 0.3 * x[t - 1, 0] + e[t, 0]
+        x[t, 1:] = 0.3 * x[t - 1, 1:] + 0.5 * x[t - 1, :-1] + e[t, 1:]
+    return x[100:]
+
+
+def test_nongaussian_var_chain_reverses_the_root_edge() -> None:
+    """The known failure: tau orients by activation rates, which the marginal shapes fix."""
+    reversed_, mirrored_ok = 0, 0
+    for seed in range(10):
+        x = var_chain4(1000, seed, sign=1.0)
+        est = Patel().fit(x)
+        p = est.extra_["active_fraction"]
+        # The root's left-skewed AR(1) marginal is the most often "active" node ...
+        assert p[0] > p[1]
+        # ... so tau (and the decision) send the root edge backwards: x1 -> x0.
+        assert est.scores_[1, 0] > est.scores_[0, 1]
+        reversed_ += bool(est.adjacency_[1, 0] and not est.adjacency_[0, 1])
+        # The mirror image -x has the same causal graph and right-skewed innovations: there
+        # the root is the least often active node and tau points the edge forwards.
+        mirrored = Patel().fit(-x)
+        mirrored_ok += bool(mirrored.scores_[0, 1] > mirrored.scores_[1, 0])
+    assert reversed_ == 10
+    assert mirrored_ok >= 9
