@@ -159,7 +159,8 @@ class RecordStore:
             for k, v in rec.estimate.extra.items():
                 if isinstance(v, np.ndarray):
                     arrays[f"extra__{k}"] = v
-            _atomic_write(folder / f"{rec.stem}.npz", lambda fh: np.savez_compressed(fh, **arrays))
+            # uncompressed: compressing every small estimate cost more driver time than it saved
+            _atomic_write(folder / f"{rec.stem}.npz", lambda fh: np.savez(fh, **arrays))
         body = rec.to_json()
         body["has_estimate"] = rec.estimate is not None
         text = json.dumps(body, indent=1, sort_keys=True, default=_json_default)
