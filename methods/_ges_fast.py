@@ -60,6 +60,7 @@ forever), this module raises ``RuntimeError``; a directed cycle in ``dag2cpdag``
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import numpy as np
@@ -198,28 +199,24 @@ class BICScore:
 
 class _Graph:
     """A CPDAG (or PDAG) as bit masks: ``pa[v]`` directed parents, ``und[v]`` undirected
-    neighbours; ``ch`` (children) and ``adj`` (any edge) are derived by :meth:`derive`."""
+    neighbours, ``ch[v]`` children (derived from ``pa`` unless given) and ``adj[v]`` any edge;
+    the edits below keep all four consistent."""
 
-    def __init__(self, n: int, pa: list[int], und: list[int]) -> None:
+    def __init__(self, n: int, pa: list[int], und: list[int], ch: list[int] | None = None) -> None:
         self.n = n
         self.pa = pa
         self.und = und
-        self.ch: list[int] = []
-        self.adj: list[int] = []
-        self.derive()
-
-    def derive(self) -> None:
-        n, pa = self.n, self.pa
-        ch = [0] * n
-        for v in range(n):
-            bit = 1 << v
-            for p in _bits(pa[v]):
-                ch[p] |= bit
+        if ch is None:
+            ch = [0] * n
+            for v in range(n):
+                bit = 1 << v
+                for p in _bits(pa[v]):
+                    ch[p] |= bit
         self.ch = ch
-        self.adj = [pa[v] | ch[v] | self.und[v] for v in range(n)]
+        self.adj = [pa[v] | ch[v] | und[v] for v in range(n)]
 
     def copy(self) -> _Graph:
-        return _Graph(self.n, list(self.pa), list(self.und))
+        return _Graph(self.n, list(self.pa), list(self.und), list(self.ch))
 
     def signature(self, v: int) -> tuple[int, int, int]:
         return (self.pa[v], self.und[v], self.ch[v])
@@ -240,17 +237,18 @@ class _Graph:
     def remove(self, a: int, b: int) -> None:
         """Remove whatever edge joins a and b."""
         ba, bb = 1 << a, 1 << b
-        self.pa[a] &= ~bb
-        self.pa[b] &= ~ba
-        self.und[a] &= ~bb
-        self.und[b] &= ~ba
+        for masks in (self.pa, self.und, self.ch, self.adj):
+            masks[a] &= ~bb
+            masks[b] &= ~ba
 
     def add_directed(self, a: int, b: int) -> None:
         """``add_edge(a → b)``: a no-op when a and b are already adjacent."""
-        ba, bb = 1 << a, 1 << b
-        if (self.pa[a] | self.pa[b] | self.und[a]) & (ba | bb):
+        if self.adj[a] >> b & 1:
             return
-        self.pa[b] |= ba
+        self.pa[b] |= 1 << a
+        self.ch[a] |= 1 << b
+        self.adj[a] |= 1 << b
+        self.adj[b] |= 1 << a
 
 
 def _insert(g: _Graph, i: int, j: int, t_set: tuple[int, ...]) -> None:
@@ -346,11 +344,12 @@ def dag_to_cpdag(n: int, dag_pa: list[int]) -> _Graph:
     reversible ones become undirected.
     """
     order = _causal_order(n, dag_pa)
+    position = {v: k for k, v in enumerate(order)}
     edges: list[tuple[int, int]] = []
     for y in reversed(order):
         p = dag_pa[y]
         if p:
-            edges.extend((x, y) for x in order if p >> x & 1)
+            edges.extend((x, y) for x in sorted(_bits(p), key=position.__getitem__))
     index = {e: m for m, e in enumerate(edges)}
     into: list[list[int]] = [[] for _ in range(n)]
     for m, (_, y) in enumerate(edges):
@@ -382,39 +381,57 @@ def dag_to_cpdag(n: int, dag_pa: list[int]) -> _Graph:
                 sign[e] = label
     pa = [0] * n
     und = [0] * n
+    ch = [0] * n
     for m, (x, y) in enumerate(edges):
         if sign[m] == 1:
             pa[y] |= 1 << x
+            ch[x] |= 1 << y
         else:
             und[x] |= 1 << y
             und[y] |= 1 << x
-    return _Graph(n, pa, und)
+    return _Graph(n, pa, und, ch)
 
 
 def _complete(g: _Graph) -> _Graph:
     """``dag2cpdag(pdag2dag(g))`` after an operator."""
-    g.derive()
     return dag_to_cpdag(g.n, pdag_to_dag(g))
 
 
-def _semi_directed_blocked(g: _Graph, start: int, target: int, block: int) -> bool:
-    """Whether every semi-directed path start ⇝ target (steps a → b or a — b) has an inner
-    node in ``block`` (causal-learn's ``insert_vc2_fast``, as a reachability test)."""
-    tbit = 1 << target
+def _reachable(g: _Graph, start: int, block: int = 0) -> int:
+    """The nodes reachable from ``start`` by semi-directed paths (steps a → b or a — b) that
+    do not enter ``block``, as a bit mask."""
     seen = 1 << start
     frontier = seen
     ch, und = g.ch, g.und
+    stop = ~block
     while frontier:
         nxt = 0
         for v in _bits(frontier):
             nxt |= ch[v] | und[v]
-        nxt &= ~seen
-        if nxt & tbit:
-            return False
-        nxt &= ~block
-        seen |= nxt
-        frontier = nxt
-    return True
+        frontier = nxt & ~seen & stop
+        seen |= frontier
+    return seen
+
+
+def _semi_directed_blocked(g: _Graph, start: int, target: int, block: int) -> bool:
+    """Whether every semi-directed path start ⇝ target has an inner node in ``block`` (the
+    target outside ``block``): causal-learn's ``insert_vc2_fast``, which enumerates the simple
+    paths depth-first, as one reachability test."""
+    return not _reachable(g, start, block) >> target & 1
+
+
+def _descending(values: np.ndarray, first: int = 64):
+    """The indices of ``values`` above −1e7 by decreasing value, ties by increasing index.
+
+    Sorts the ``first`` largest (and any tied with the last of them) first, the rest only if
+    the caller asks for them."""
+    live = np.flatnonzero(values > _MAX_INIT)
+    if live.size > 2 * first:
+        kth = np.partition(values[live], live.size - first)[live.size - first]
+        top = live[values[live] >= kth]
+        yield from top[np.lexsort((top, -values[top]))].tolist()
+        live = live[values[live] < kth]
+    yield from live[np.lexsort((live, -values[live]))].tolist()
 
 
 class _Search:
@@ -424,8 +441,12 @@ class _Search:
         self.sc = score
         self.n = n
         self.max_parents = max_parents
-        # per ordered pair (i, j): candidate list sorted best first, and its best change
+        # best[i, j]: the largest change of pair (i, j) over its clique-valid candidates (−inf:
+        # none). cands[(i, j)]: the candidates (change, order key, T or H, NA ∪ T), best first
+        # then in scan order, for every pair except the "simple" ones, whose only candidate is
+        # T = H = () with NA = ∅ and change best[i, j]; rows[j]: the i with cands[(i, j)].
         self.cands: dict[tuple[int, int], list[tuple[Any, tuple, tuple[int, ...], int]]] = {}
+        self.rows: list[set[int]] = [set() for _ in range(n)]
         self.best = np.full((n, n), -np.inf)
 
     # ---- candidate lists ---------------------------------------------------------------------
@@ -477,25 +498,56 @@ class _Search:
             out.append((_subset_key(h_set), h_set, 0, p2 & ~bi, p2))
         return out
 
+    def _simple_rows(
+        self, g: _Graph, j: int, rows: int, forward: bool
+    ) -> tuple[list[int], list[int], int]:
+        """Pairs (i, j), i in the mask ``rows``, when j has no undirected neighbour: then every
+        candidate is simple. Returns the eligible i, the mask S₁ of each and S₂ = Pa_j."""
+        pa_j = g.pa[j]
+        if forward:
+            if pa_j.bit_count() > self.max_parents:
+                return [], [], pa_j
+            eligible = _bits(rows & ~g.adj[j] & ~(1 << j))
+            return eligible, [pa_j | (1 << i) for i in eligible], pa_j
+        eligible = _bits(rows & pa_j)
+        return eligible, [pa_j & ~(1 << i) for i in eligible], pa_j
+
     def _refresh(self, g: _Graph, changed: int, forward: bool, full: bool) -> None:
         """Recompute the candidates of every pair whose local structure may have changed.
 
         The candidates of (i, j) depend on the edge i–j, Pa_j, Ne(j), Adj(i) ∩ Ne(j) and the
         adjacencies within Ne(j); with i and j unchanged, only an edge between two changed
         neighbours of j can alter them. So: pairs (·, j) with j changed or two changed
-        neighbours, and pairs (i, ·) with i changed."""
+        neighbours, and pairs (i, ·) with i changed. All local scores needed are computed in
+        one :meth:`BICScore.fill` before the changes are formed."""
         n = self.n
+        everyone = (1 << n) - 1
         pair = self._forward_pair if forward else self._backward_pair
         pending = []
+        simple: list[tuple[int, int, int, int]] = []  # (i, j, S₁, S₂) of simple pairs
+        whole_columns = []
         need: set[tuple[int, int]] = set()
         cache = self.sc.cache
+        changed_rows = _bits(changed)
         for j in range(n):
-            if full or changed >> j & 1 or (g.und[j] & changed).bit_count() > 1:
-                rows = range(n)
-            else:
-                rows = _bits(changed)
             cj = cache[j]
-            for i in rows:
+            whole = full or changed >> j & 1 or (g.und[j] & changed).bit_count() > 1
+            if whole:
+                whole_columns.append(j)
+            if not g.und[j]:
+                rows = everyone if whole else changed
+                if self.rows[j]:
+                    for i in [i for i in self.rows[j] if rows >> i & 1]:
+                        del self.cands[(i, j)]
+                        self.rows[j].discard(i)
+                eligible, s1, s2 = self._simple_rows(g, j, rows, forward)
+                if eligible:
+                    simple.extend((i, j, m, s2) for i, m in zip(eligible, s1, strict=True))
+                    need.update((j, m) for m in s1 if m not in cj)
+                    if s2 not in cj:
+                        need.add((j, s2))
+                continue
+            for i in range(n) if whole else changed_rows:
                 found = pair(g, i, j)
                 pending.append((i, j, found))
                 for c in found:
@@ -505,52 +557,87 @@ class _Search:
                         need.add((j, c[4]))
         if need:
             self.sc.fill(need)
+        # every pair recomputed below is first reset, then set from its candidates
+        best = self.best
+        best[changed_rows, :] = -np.inf
+        best[:, whole_columns] = -np.inf
+        if simple:
+            s_i, s_j, s_1, s_2 = zip(*simple, strict=True)
+            change = np.array([cache[j][m] for j, m in zip(s_j, s_1, strict=True)]) - np.array(
+                [cache[j][m] for j, m in zip(s_j, s_2, strict=True)]
+            )
+            change[np.isnan(change)] = -np.inf  # a NaN change never wins (``>`` is False)
+            best[list(s_i), list(s_j)] = change
         for i, j, found in pending:
             cj = cache[j]
-            # (change, order key, subset, NA ∪ T); a NaN change never wins (``>`` is False)
+            # (change, order key, subset, NA ∪ T); a NaN change never wins
             scored = [(cj[c[3]] - cj[c[4]], c[0], c[1], c[2]) for c in found]
             scored = [c for c in scored if c[0] == c[0]]
+            if len(scored) == 1 and not scored[0][3] and not scored[0][2]:
+                best[i, j] = scored[0][0]  # simple
+                scored = []
+            elif scored:
+                scored.sort(key=lambda c: c[1])
+                scored.sort(key=lambda c: c[0], reverse=True)  # stable: best, then scan order
+                best[i, j] = scored[0][0]
             if scored:
-                if len(scored) > 1:
-                    scored.sort(key=lambda c: c[1])
-                    scored.sort(key=lambda c: c[0], reverse=True)  # stable: best, then scan order
                 self.cands[(i, j)] = scored
-                self.best[i, j] = scored[0][0]
-            else:
-                self.cands.pop((i, j), None)
-                self.best[i, j] = -np.inf
+                self.rows[j].add(i)
+            elif i in self.rows[j]:
+                del self.cands[(i, j)]
+                self.rows[j].discard(i)
 
-    # ---- selection ---------------------------------------------------------------------------
+    def _candidates(self, i: int, j: int) -> list:
+        found = self.cands.get((i, j))
+        return found if found is not None else [(self.best[i, j], (0, ()), (), 0)]
+
     def _select(self, g: _Graph, forward: bool) -> tuple[Any, int, int, tuple[int, ...]] | None:
-        """The winning operator (change, i, j, T or H), or None when no candidate beats −1e7."""
-        work = self.best.copy()
-        resolved: dict[tuple[int, int], tuple] = {}
+        """The winning operator (change, i, j, T or H), or None when no candidate beats −1e7.
+
+        causal-learn's winner is the first candidate in scan order (i, j, subset) with the
+        largest change among the valid ones. Backward, every listed candidate is valid: the
+        first pair in row-major order with the largest ``best``. Forward, ``best[i, j]`` is only
+        an upper bound until the semi-directed path test has found the pair's best valid
+        candidate ("resolved"): pairs are visited by (−best, row-major index) and resolved in
+        turn until a resolved candidate beats every bound still unvisited."""
+        flat_best = self.best.ravel()
         n = self.n
-        while True:
-            flat = int(np.argmax(work))
-            value = work.flat[flat]
-            if not value > _MAX_INIT:
+        if not forward:
+            f = int(np.argmax(flat_best))  # the first maximum in row-major order
+            if not flat_best[f] > _MAX_INIT:
                 return None
-            i, j = divmod(flat, n)
-            if not forward:
-                c = self.cands[(i, j)][0]
-                return c[0], i, j, c[2]
-            if (i, j) in resolved:
-                c = resolved[(i, j)]
-                return c[0], i, j, c[2]
-            for c in self.cands[(i, j)]:
+            i, j = divmod(f, n)
+            c = self._candidates(i, j)[0]
+            return c[0], i, j, c[2]
+        reach: dict[tuple[int, int], int] = {}
+        done: list[tuple[Any, int, tuple]] = []  # heap of resolved pairs: (−change, flat, c)
+        for f in _descending(flat_best):
+            bound = flat_best[f]
+            if done and (-done[0][0] > bound or (-done[0][0] == bound and done[0][1] < f)):
+                break
+            i, j = divmod(f, n)
+            for c in self._candidates(i, j):
                 if not c[0] > _MAX_INIT:
                     break
-                if _semi_directed_blocked(g, j, i, c[3]):
-                    resolved[(i, j)] = c
-                    work[i, j] = c[0]
+                key = (j, c[3])
+                if key not in reach:
+                    reach[key] = _reachable(g, j, c[3])
+                if not reach[key] >> i & 1:  # every semi-directed path j ⇝ i meets NA ∪ T
+                    if c[0] == bound:
+                        return c[0], i, j, c[2]
+                    heapq.heappush(done, (-c[0], f, c))
                     break
-            if (i, j) not in resolved:
-                work[i, j] = -np.inf
+        if not done:
+            return None
+        _, f, c = done[0]
+        i, j = divmod(f, n)
+        return c[0], i, j, c[2]
 
     def run(self, g: _Graph, score: Any, forward: bool) -> tuple[_Graph, Any, list]:
         updates = []
         self.cands.clear()
+        for rows in self.rows:
+            rows.clear()
         self.best.fill(-np.inf)
         self._refresh(g, 0, forward, full=True)
         while True:
