@@ -44,7 +44,11 @@ alone.
 What differs is only how the same answers are found:
 
 * candidate lists per pair are cached and recomputed only for pairs whose local structure
-  (i, j, or a neighbour of j) changed in the last step;
+  changed in the last step (i or j changed, or two neighbours of j did); pairs whose only
+  candidate is T = H = ∅ with NA = ∅ (the common case) are handled column-wise with numpy;
+* the local scores a step needs are computed together, stacked by parent-set size (numpy's
+  ``inv`` and ``@`` run the same LAPACK / BLAS routine on each stacked matrix as on a single
+  one, hence the same floats; the tests compare them with causal-learn's bit for bit);
 * the clique test is hereditary, so only cliques are enumerated (no 2^|T0| loop), then ordered
   by causal-learn's subset order;
 * the semi-directed path test (causal-learn: a depth-first search over all simple paths,

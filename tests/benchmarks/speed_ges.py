@@ -9,7 +9,8 @@ Usage::
 For each subject: causal-learn's ``ges(X, score_func="local_score_BIC")`` (``impl="reference"``
 of :class:`bench.methods.ges.GES`) and :func:`bench.methods._ges_fast.ges_bic` (``impl="fast"``),
 interleaved in this process (the order alternates between subjects; the fast one is the median of
-``--repeats`` runs). Printed: per simulation, identical graphs (the ``GeneralGraph.graph``
+``--repeats`` runs), wall and CPU seconds (the CPU time of this process is the steadier figure on
+a shared machine). Printed: per simulation, identical graphs (the ``GeneralGraph.graph``
 matrices, hence the adjacency and the edge counts) yes/no and the number of differing subjects,
 the largest difference of the final BIC score, seconds per fit before / after and their ratio;
 per-subject times for sim 4 subjects 1–5; the adapter's own overhead; the fast kernel's time on
@@ -38,17 +39,28 @@ def reference(x: np.ndarray) -> dict:
 
 
 def timed(fn, *args):
-    t0 = time.perf_counter()
+    """``(result, wall seconds, CPU seconds of this process)``."""
+    c0, t0 = time.process_time(), time.perf_counter()
     out = fn(*args)
-    return out, time.perf_counter() - t0
+    return out, time.perf_counter() - t0, time.process_time() - c0
 
 
-def fast_timed(x: np.ndarray, repeats: int) -> tuple[dict, float]:
-    times, out = [], None
+def fast_timed(x: np.ndarray, repeats: int) -> tuple[dict, float, float]:
+    walls, cpus, out = [], [], None
     for _ in range(repeats):
-        out, dt = timed(ges_bic, x)
-        times.append(dt)
-    return out, statistics.median(times)
+        out, wall, cpu = timed(ges_bic, x)
+        walls.append(wall)
+        cpus.append(cpu)
+    return out, statistics.median(walls), statistics.median(cpus)
+
+
+def per_fit(label: str, ref: list[float], fast: list[float]) -> str:
+    return (
+        f"  {label} seconds per fit: reference mean {statistics.mean(ref):.3f} / median "
+        f"{statistics.median(ref):.3f}; fast mean {statistics.mean(fast):.4f} / median "
+        f"{statistics.median(fast):.4f}; ratio of totals {sum(ref) / sum(fast):.1f}x; "
+        f"totals {sum(ref):.1f} s -> {sum(fast):.2f} s"
+    )
 
 
 def compare_sim(sim: int, max_subjects: int | None, repeats: int) -> None:
@@ -56,25 +68,28 @@ def compare_sim(sim: int, max_subjects: int | None, repeats: int) -> None:
 
     ds = load_dataset(f"smith:{sim}")
     series = ds.series[:max_subjects] if max_subjects else ds.series
-    t_ref, t_fast, differ, score_diff = [], [], [], 0.0
+    t_ref, t_fast, c_ref, c_fast, differ, score_diff = [], [], [], [], [], 0.0
     print(f"== smith:{sim}: {len(series)} subjects, {series[0].shape} each", flush=True)
     for k, x in enumerate(series):
         if k % 2 == 0:
-            ref, tr = timed(reference, x)
-            got, tf = fast_timed(x, repeats)
+            ref, tr, cr = timed(reference, x)
+            got, tf, cf = fast_timed(x, repeats)
         else:
-            got, tf = fast_timed(x, repeats)
-            ref, tr = timed(reference, x)
+            got, tf, cf = fast_timed(x, repeats)
+            ref, tr, cr = timed(reference, x)
         same = np.array_equal(got["G"], ref["G"].graph)
         if not same:
             differ.append(ds.subjects[k])
         score_diff = max(score_diff, abs(float(got["score"]) - float(ref["score"])))
         t_ref.append(tr)
         t_fast.append(tf)
+        c_ref.append(cr)
+        c_fast.append(cf)
         if sim == 4 and k < 5:
             print(
-                f"  {ds.subjects[k]}: reference {tr:7.2f} s, fast {tf:6.3f} s, "
-                f"ratio {tr / tf:6.1f}x, identical {'yes' if same else 'NO'}, "
+                f"  {ds.subjects[k]}: reference {tr:7.2f} s ({cr:7.2f} s CPU), fast {tf:6.3f} s "
+                f"({cf:6.3f} s CPU), ratio {tr / tf:6.1f}x ({cr / cf:6.1f}x CPU), "
+                f"identical {'yes' if same else 'NO'}, "
                 f"{len(got['update1'])} inserts, {len(got['update2'])} deletes",
                 flush=True,
             )
@@ -84,22 +99,17 @@ def compare_sim(sim: int, max_subjects: int | None, repeats: int) -> None:
         f"({len(differ)} of {len(series)} subjects differ{which}); "
         f"max |final score difference| {score_diff:.3g}"
     )
-    print(
-        f"  seconds per fit: reference mean {statistics.mean(t_ref):.3f} / median "
-        f"{statistics.median(t_ref):.3f}; fast mean {statistics.mean(t_fast):.4f} / median "
-        f"{statistics.median(t_fast):.4f}; ratio of totals {sum(t_ref) / sum(t_fast):.1f}x; "
-        f"totals {sum(t_ref):.1f} s -> {sum(t_fast):.2f} s",
-        flush=True,
-    )
+    print(per_fit("wall", t_ref, t_fast))
+    print(per_fit("CPU ", c_ref, c_fast), flush=True)
 
 
 def adapter_overhead(repeats: int) -> None:
     from bench.registry import load_dataset
 
     x = load_dataset("smith:4").series[0]
-    fit = statistics.median(timed(GES().fit, x)[1] for _ in range(repeats))
-    kernel = statistics.median(timed(ges_bic, x)[1] for _ in range(repeats))
-    print(f"== adapter: GES().fit {fit:.3f} s vs ges_bic {kernel:.3f} s on smith:4 sub01")
+    fit = statistics.median(timed(GES().fit, x)[2] for _ in range(repeats))
+    kernel = statistics.median(timed(ges_bic, x)[2] for _ in range(repeats))
+    print(f"== adapter: GES().fit {fit:.3f} s vs ges_bic {kernel:.3f} s CPU on smith:4 sub01")
 
 
 def random_dag_data(n: int, t: int, seed: int, degree: float = 2.0) -> np.ndarray:
@@ -117,9 +127,10 @@ def random_dag_data(n: int, t: int, seed: int, degree: float = 2.0) -> np.ndarra
 def large(sizes: list[int]) -> None:
     for n in sizes:
         x = random_dag_data(n, 4 * n, seed=n)
-        got, dt = timed(ges_bic, x)
+        got, wall, cpu = timed(ges_bic, x)
         print(
-            f"== fast kernel, random DAG data N = {n}, T = {4 * n}: {dt:.2f} s, "
+            f"== fast kernel, random DAG data N = {n}, T = {4 * n}: {wall:.2f} s ({cpu:.2f} s "
+            "CPU), "
             f"{len(got['update1'])} inserts, {len(got['update2'])} deletes, "
             f"{got['n_scores']} local scores",
             flush=True,
