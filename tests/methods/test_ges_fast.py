@@ -132,6 +132,15 @@ def test_reachability_replaces_the_path_search() -> None:
     assert fast._semi_directed_blocked(g, 2, 0, 0)
 
 
+def test_cycles_raise_instead_of_looping() -> None:
+    # 0 → 1 → 2 → 0: causal-learn's pdag2dag would loop forever, its dag2cpdag raises.
+    cycle = [0b100, 0b001, 0b010]
+    with pytest.raises(RuntimeError, match="no consistent DAG extension"):
+        fast.pdag_to_dag(fast._Graph(3, cycle, [0, 0, 0]))
+    with pytest.raises(ValueError, match="acyclic"):
+        fast.dag_to_cpdag(3, cycle)
+
+
 # ---- whole runs ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("seed", range(30))
 def test_random_dags_identical(seed: int) -> None:
