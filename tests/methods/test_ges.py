@@ -1,4 +1,7 @@
-"""GES adapter: causal-learn GeneralGraph encoding, collider canary, undirected edges, errors."""
+"""GES adapter: causal-learn GeneralGraph encoding, collider canary, undirected edges, errors.
+
+The equality of the fast kernel and causal-learn is tested in test_ges_fast.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from bench.methods.ges import GES
 from bench.types import DataError, FitContext
 
 
-def test_reversal_canary_on_collider(collider_data) -> None:
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_reversal_canary_on_collider(collider_data, impl: str) -> None:
     # x0 -> x2 <- x1, x2 -> x3: the v-structure is identifiable and orients x2 -> x3 too. A
     # transposed read of causal-learn's graph (arrowhead mark at graph[j, i]) would reverse all.
-    est = GES().fit(collider_data(n=1000, seed=0))
+    est = GES(impl=impl).fit(collider_data(n=1000, seed=0))
     expected = np.zeros((4, 4), dtype=bool)
     expected[0, 2] = expected[1, 2] = expected[2, 3] = True
     np.testing.assert_array_equal(est.adjacency_, expected)
@@ -45,14 +49,18 @@ def test_penalty_makes_sparser_graphs(var_data) -> None:
     assert sparse.adjacency_.sum() < dense.adjacency_.sum()
 
 
-def test_collinear_nodes_raise_data_error(collider_data) -> None:
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_collinear_nodes_raise_data_error(collider_data, impl: str) -> None:
     x = collider_data(n=200, seed=0)
     x[:, 3] = 2.0 * x[:, 0]
     with pytest.raises(DataError, match="sub-05.*singular"):
-        GES().fit(x, FitContext(dataset="sub-05"))
+        GES(impl=impl).fit(x, FitContext(dataset="sub-05"))
 
 
-@pytest.mark.parametrize("params", [{"lambda_value": 0}, {"max_parents": 0}, {"max_parents": 1.5}])
+@pytest.mark.parametrize(
+    "params",
+    [{"lambda_value": 0}, {"max_parents": 0}, {"max_parents": 1.5}, {"impl": "numba"}],
+)
 def test_bad_parameters(params: dict) -> None:
     with pytest.raises(ValueError, match="ges"):
         GES(**params).check_params()
