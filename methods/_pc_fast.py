@@ -178,11 +178,19 @@ class FisherZ:
         self.n_samples = data.shape[0]
         self.cache: dict[tuple[int, ...], tuple[float, int]] = {}
         self.n_tests = 0  # tests evaluated (a batch may evaluate a few that causal-learn skips)
+        self.log: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, p) of the skeleton batches
 
     def batch(self, x: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """p-values and statuses of the tests (x[k], y[k], s[k]) (no caching)."""
-        self.n_tests += len(x)
-        return fisher_z(self.corr, self.n_samples, variable_rows(x, y, s))
+        """p-values and statuses of the tests (x[k], y[k], s[k]) (no caching).
+
+        The rows and p-values are also appended to ``self.log`` (for the benchmark's check
+        against causal-learn's p-value cache).
+        """
+        v = variable_rows(x, y, s)
+        self.n_tests += len(v)
+        p, status = fisher_z(self.corr, self.n_samples, v)
+        self.log.append((v, p))
+        return p, status
 
     def many(self, x: int, y: int, sets: list[tuple[int, ...]]) -> list[tuple[float, int]]:
         """``(p, status)`` of x ⫫ y | S for each set of ``sets`` (any sizes), cached."""
@@ -211,16 +219,48 @@ def _checked(result: tuple[float, int]) -> float:
 
 
 @dataclass
+class _DepthRecord:
+    """What a stable depth removed: pairs (a < b), whether a found them, skipped nodes, unions."""
+
+    pairs: list[Pair]
+    found_by_first: list[bool]
+    skipped: list[bool]
+    unions: dict[Pair, set[int]]
+
+
+@dataclass
 class Skeleton:
-    """Result of :func:`skeleton`: adjacency, causal-learn's ``sepset`` lists, test records."""
+    """Result of :func:`skeleton`: adjacency, separating sets, test records.
+
+    ``members[(a, b)]`` (a < b) is the union of the recorded separating sets of the pair (pairs
+    whose union is empty are left out); :attr:`sepset` rebuilds causal-learn's lists.
+    """
 
     adj: np.ndarray
-    sepset: dict[Pair, list[tuple[int, ...]]] = field(default_factory=dict)
-    pvalues: list[np.ndarray] = field(default_factory=list)  # p-values evaluated, per batch
+    members: dict[Pair, set[int]] = field(default_factory=dict)
+    tests: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (rows, p)
+    _records: list[_DepthRecord] = field(default_factory=list)
+    _lists: dict[Pair, list[tuple[int, ...]]] = field(default_factory=dict)
 
     def separates(self, x: int, z: int, y: int) -> bool:
         """Whether y lies in some recorded separating set of (x, z) (uc_sepset's test)."""
-        return any(y in s for s in self.sepset[(x, z)])
+        return y in self.members.get((min(x, z), max(x, z)), ())
+
+    @property
+    def sepset(self) -> dict[Pair, list[tuple[int, ...]]]:
+        """causal-learn's ``cg.sepset[i, j]`` lists, for every removed pair (both orders)."""
+        out = dict(self._lists)
+        for rec in self._records:
+            for (a, b), fab in zip(rec.pairs, rec.found_by_first, strict=True):
+                # node a (< b) processes b first, then b processes a (module docstring)
+                entries = []
+                if not rec.skipped[a] and fab:
+                    entries.append(tuple(rec.unions.get((a, b), ())))
+                if not rec.skipped[b]:
+                    entries.append(tuple(rec.unions.get((b, a), ())))
+                out[(a, b)] = list(entries)
+                out[(b, a)] = list(entries)
+        return out
 
 
 @lru_cache(maxsize=256)
@@ -244,23 +284,27 @@ def _pair_set_index(m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _depth_tests(neighbours: list[np.ndarray], d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All tests of depth d in causal-learn's order: x asc, y in adj(x) asc, S lexicographic."""
-    xs, ys, ss = [], [], []
-    for x, nb in enumerate(neighbours):
+    counts, ys, ss = [], [], []
+    for nb in neighbours:
         m = len(nb)
         if m - 1 < d:
+            counts.append(0)
             continue
         t_idx, c_idx = _pair_set_index(m, d)
-        xs.append(np.full(len(t_idx), x, dtype=np.intp))
+        counts.append(len(t_idx))
         ys.append(nb[t_idx])
         ss.append(nb[_index_combinations(m, d)[c_idx]])
-    if not xs:
+    if not ys:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, np.zeros((0, d), dtype=np.intp)
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+    xs = np.repeat(np.arange(len(neighbours), dtype=np.intp), counts)
+    return xs, np.concatenate(ys), np.concatenate(ss)
 
 
 def _neighbours(adj: np.ndarray) -> list[np.ndarray]:
-    return [np.flatnonzero(row) for row in adj]
+    """adj(x) ascending for every x (``CausalGraph.neighbors``)."""
+    rows, cols = np.nonzero(adj)
+    return np.split(cols, np.cumsum(np.bincount(rows, minlength=len(adj)))[:-1])
 
 
 def skeleton(test: FisherZ, n_nodes: int, alpha: float, stable: bool) -> Skeleton:
@@ -273,6 +317,7 @@ def skeleton(test: FisherZ, n_nodes: int, alpha: float, stable: bool) -> Skeleto
             _stable_depth(test, out, alpha, depth)
         else:
             _unstable_depth(test, out, alpha, depth)
+    out.tests = test.log
     return out
 
 
@@ -280,7 +325,6 @@ def _stable_depth(test: FisherZ, out: Skeleton, alpha: float, d: int) -> None:
     nbs = _neighbours(out.adj)
     x, y, s = _depth_tests(nbs, d)
     p, status = test.batch(x, y, s)
-    out.pvalues.append(p)
     if status.any():
         raise_for(int(status[np.flatnonzero(status)[0]]))
     indep = np.flatnonzero(p > alpha)
@@ -288,23 +332,23 @@ def _stable_depth(test: FisherZ, out: Skeleton, alpha: float, d: int) -> None:
     found[x[indep], y[indep]] = True  # found[a, b]: a found a separating set of (a, b)
     unions: dict[Pair, set[int]] = {}
     if d > 0:
-        for k, a, b in zip(indep.tolist(), x[indep].tolist(), y[indep].tolist(), strict=True):
+        for a, b, sep in zip(x[indep].tolist(), y[indep].tolist(), s[indep].tolist(), strict=True):
             union = unions.setdefault((a, b), set())
-            for e in s[k].tolist():  # causal-learn: ``for s in S: sepsets.add(s)``, test order
+            for e in sep:  # causal-learn: ``for s in S: sepsets.add(s)``, in test order
                 union.add(e)
-    skipped = [len(nb) < d - 1 for nb in nbs]
     pairs = np.argwhere(np.triu(found | found.T, 1))
-    for a, b in pairs.tolist():
-        # node a (< b) processes b first, then b processes a (module docstring)
-        entries = []
-        if not skipped[a] and found[a, b]:
-            entries.append(tuple(unions.get((a, b), ())))
-        if not skipped[b]:
-            entries.append(tuple(unions.get((b, a), ())))
-        out.sepset[(a, b)] = list(entries)
-        out.sepset[(b, a)] = list(entries)
     out.adj[pairs[:, 0], pairs[:, 1]] = False
     out.adj[pairs[:, 1], pairs[:, 0]] = False
+    for (a, b), sep in unions.items():
+        out.members.setdefault((min(a, b), max(a, b)), set()).update(sep)
+    out._records.append(
+        _DepthRecord(
+            pairs=[(a, b) for a, b in pairs.tolist()],
+            found_by_first=found[pairs[:, 0], pairs[:, 1]].tolist(),
+            skipped=[len(nb) < d - 1 for nb in nbs],
+            unions=unions,
+        )
+    )
 
 
 def _unstable_depth(test: FisherZ, out: Skeleton, alpha: float, d: int) -> None:
@@ -320,8 +364,10 @@ def _unstable_depth(test: FisherZ, out: Skeleton, alpha: float, d: int) -> None:
             sep = _first_separating(test, x, y, rest, alpha, d)
             if sep is not None:
                 out.adj[x, y] = out.adj[y, x] = False
-                for key in ((x, y), (y, x)):
-                    out.sepset.setdefault(key, []).extend([sep, ()])
+                out._lists[(x, y)] = [sep, ()]
+                out._lists[(y, x)] = [sep, ()]
+                if sep:
+                    out.members[(min(x, y), max(x, y))] = set(sep)
 
 
 def _first_separating(
@@ -350,17 +396,39 @@ class Graph:
     """The endpoint matrix and ancestor matrix of causal-learn's ``GeneralGraph`` (PC's edges).
 
     ``g[i][j]`` is ``GeneralGraph.graph[i, j]`` (kept as lists for fast scalar access); ``dpath``
-    is ``GeneralGraph.dpath`` (module docstring).
+    is ``GeneralGraph.dpath`` (module docstring). causal-learn rebuilds ``dpath`` at every
+    removal of a directed edge; only Meek's rules read it, so here the rebuild is deferred to
+    the next read: it starts from the directed edges present at the last removal (the present
+    ones less those added since) and then replays the additions since, in order, which gives
+    the same matrix.
     """
 
     def __init__(self, adj: np.ndarray) -> None:
         n = adj.shape[0]
         self.n = n
         self.g: list[list[int]] = np.where(adj, TAIL, 0).tolist()
-        self.dpath = np.eye(n, dtype=bool)
+        self._dpath = np.eye(n, dtype=bool)
+        self._directed: set[Pair] = set()  # (i, j) for each i → j
+        self._stale = False  # a directed edge was removed since _dpath was built
+        self._added: list[Pair] = []  # directed edges added since that removal, in order
 
     def matrix(self) -> np.ndarray:
         return np.array(self.g, dtype=int).reshape(self.n, self.n)
+
+    @property
+    def dpath(self) -> np.ndarray:
+        """``GeneralGraph.dpath``: ``dpath[b, a]`` is True when a counts as an ancestor of b."""
+        if self._stale:
+            added = set(self._added)
+            base = [e for e in self._directed if e not in added]
+            self._dpath = np.eye(self.n, dtype=bool)
+            # reconstitute_dpath(get_graph_edges()): edges in (min, max) order, popped from the end
+            for i, j in sorted(base, key=lambda e: (min(e), max(e)), reverse=True):
+                self._adjust_dpath(i, j)
+            for i, j in self._added:
+                self._adjust_dpath(i, j)
+            self._stale, self._added = False, []
+        return self._dpath
 
     def is_undirected(self, i: int, j: int) -> bool:
         return self.g[i][j] == TAIL and self.g[j][i] == TAIL
@@ -376,21 +444,10 @@ class Graph:
         # GeneralGraph.adjust_dpath: dpath[j, i] = 1; row i into row j; column j into column i.
         # The reads are of row i and column j, which the writes leave unchanged (the diagonal
         # is always 1), so the vectorised form equals causal-learn's loop over k.
-        dp = self.dpath
+        dp = self._dpath
         dp[j, i] = True
         dp[j] |= dp[i]
         dp[:, i] |= dp[:, j]
-
-    def _reconstitute_dpath(self) -> None:
-        # GeneralGraph.reconstitute_dpath(get_graph_edges()): edges popped from the end
-        self.dpath = np.eye(self.n, dtype=bool)
-        m = self.matrix()
-        directed = (m.T == ARROW) & (m == TAIL)  # directed[i, j]: i → j
-        for i, j in reversed(np.argwhere(np.triu(directed | directed.T, 1)).tolist()):
-            if directed[i, j]:
-                self._adjust_dpath(i, j)
-            else:
-                self._adjust_dpath(j, i)
 
     def remove_edge(self, i: int, j: int) -> None:
         """``remove_edge(get_edge(i, j))`` when the edge exists (else nothing)."""
@@ -400,7 +457,9 @@ class Graph:
         directed = (g[j][i] == ARROW and g[i][j] == TAIL) or (g[i][j] == ARROW and g[j][i] == TAIL)
         g[i][j] = g[j][i] = 0
         if directed:
-            self._reconstitute_dpath()
+            self._directed.discard((i, j))
+            self._directed.discard((j, i))
+            self._stale, self._added = True, []
 
     def add_directed(self, i: int, j: int) -> None:
         """``add_edge(Edge(i, j, TAIL, ARROW))``: i → j, only where there is no edge yet."""
@@ -413,7 +472,11 @@ class Graph:
             return
         g[j][i] = ARROW
         g[i][j] = TAIL
-        self._adjust_dpath(i, j)
+        self._directed.add((i, j))
+        if self._stale:
+            self._added.append((i, j))
+        else:
+            self._adjust_dpath(i, j)
 
     def add_bidirected(self, i: int, j: int) -> None:
         """``add_edge(Edge(i, j, ARROW, ARROW))`` on a free slot."""
@@ -734,4 +797,6 @@ def pc_graph(
         definite = definite_maxp(graph, test, alpha, 4 if uc_priority == -1 else uc_priority)
         definite_meek(graph, definite)
     meek(graph)
-    return PCResult(graph=graph.matrix(), skeleton=sk, dpath=graph.dpath, n_tests=test.n_tests)
+    return PCResult(
+        graph=graph.matrix(), skeleton=sk, dpath=graph.dpath.copy(), n_tests=test.n_tests
+    )
