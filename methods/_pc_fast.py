@@ -75,9 +75,10 @@ C. Meek (1995), Causal inference and causal explanation with background knowledg
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, combinations
+from itertools import chain, combinations, islice
 
 import numpy as np
 from scipy.special import ndtr
@@ -87,6 +88,7 @@ SINGULAR_MESSAGE = (
     "Data correlation matrix is singular. Cannot run fisherz test. Please check your data."
 )
 _CHUNK = 20000  # tests per batched inversion (bounds the memory of one stack)
+_BATCH = 200000  # tests generated at a time (bounds the memory of one depth)
 _EPS = np.finfo(float).eps
 
 Pair = tuple[int, int]
@@ -263,42 +265,76 @@ class Skeleton:
         return out
 
 
-@lru_cache(maxsize=256)
-def _index_combinations(m: int, d: int) -> np.ndarray:
-    """All d-subsets of range(m) in lexicographic order, (C(m, d), d)."""
-    if d == 0:
-        return np.zeros((1, 0), dtype=np.intp)
+_SMALL = 20000  # index tables up to this many rows are cached
+
+
+@lru_cache(maxsize=128)
+def _cached_combinations(m: int, d: int) -> np.ndarray:
     return np.fromiter(chain.from_iterable(combinations(range(m), d)), dtype=np.intp).reshape(-1, d)
 
 
-@lru_cache(maxsize=256)
+def _combination_chunks(m: int, d: int, size: int) -> Iterator[np.ndarray]:
+    """The d-subsets of range(m) in lexicographic order, as (≤ size, d) index arrays."""
+    if d == 0:
+        yield np.zeros((1, 0), dtype=np.intp)
+        return
+    if math.comb(m, d) <= _SMALL:
+        table = _cached_combinations(m, d)
+        for start in range(0, len(table), size):
+            yield table[start : start + size]
+        return
+    it = combinations(range(m), d)
+    while chunk := list(islice(it, size)):
+        yield np.array(chunk, dtype=np.intp).reshape(-1, d)
+
+
+@lru_cache(maxsize=128)
 def _pair_set_index(m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """(t, c) index pairs: neighbour position t, d-subset c of the other m − 1, in (t, c) order."""
-    combos = _index_combinations(m, d)
+    """(t, S) for every neighbour position t and d-subset S of the other positions, ordered by
+    t, then S lexicographically (small m · C(m − 1, d) only)."""
+    combos = _cached_combinations(m, d) if d else np.zeros((1, 0), dtype=np.intp)
     contains = np.zeros((len(combos), m), dtype=bool)
     if d:
         contains[np.arange(len(combos))[:, None], combos] = True
     t_idx, c_idx = np.nonzero(~contains.T)  # row-major: t ascending, then c ascending
-    return t_idx, c_idx
+    return t_idx, combos[c_idx]
 
 
-def _depth_tests(neighbours: list[np.ndarray], d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All tests of depth d in causal-learn's order: x asc, y in adj(x) asc, S lexicographic."""
-    counts, ys, ss = [], [], []
-    for nb in neighbours:
-        m = len(nb)
-        if m - 1 < d:
-            counts.append(0)
+def _node_tests(nb: np.ndarray, d: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(y, S) blocks of the tests of one node with neighbours ``nb``: y ascending, S lex."""
+    m = len(nb)
+    if m * math.comb(m - 1, d) <= _SMALL:
+        t_idx, sets = _pair_set_index(m, d)
+        yield nb[t_idx], nb[sets]
+        return
+    for t in range(m):
+        rest = np.delete(nb, t)
+        for chunk in _combination_chunks(m - 1, d, _BATCH):
+            yield np.full(len(chunk), nb[t], dtype=np.intp), rest[chunk]
+
+
+def _depth_tests(
+    neighbours: list[np.ndarray], d: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The tests of depth d in causal-learn's order (x ascending, y in adj(x) ascending, S
+    lexicographic in adj(x) \\ {y}), as (x, y, S) blocks of about ``_BATCH`` tests."""
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    ss: list[np.ndarray] = []
+    size = 0
+    for x, nb in enumerate(neighbours):
+        if len(nb) - 1 < d:
             continue
-        t_idx, c_idx = _pair_set_index(m, d)
-        counts.append(len(t_idx))
-        ys.append(nb[t_idx])
-        ss.append(nb[_index_combinations(m, d)[c_idx]])
-    if not ys:
-        empty = np.zeros(0, dtype=np.intp)
-        return empty, empty, np.zeros((0, d), dtype=np.intp)
-    xs = np.repeat(np.arange(len(neighbours), dtype=np.intp), counts)
-    return xs, np.concatenate(ys), np.concatenate(ss)
+        for y, sets in _node_tests(nb, d):
+            xs.append(np.full(len(y), x, dtype=np.intp))
+            ys.append(y)
+            ss.append(sets)
+            size += len(y)
+            if size >= _BATCH:
+                yield np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+                xs, ys, ss, size = [], [], [], 0
+    if size:
+        yield np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
 
 
 def _neighbours(adj: np.ndarray) -> list[np.ndarray]:
@@ -323,19 +359,21 @@ def skeleton(test: FisherZ, n_nodes: int, alpha: float, stable: bool) -> Skeleto
 
 def _stable_depth(test: FisherZ, out: Skeleton, alpha: float, d: int) -> None:
     nbs = _neighbours(out.adj)
-    x, y, s = _depth_tests(nbs, d)
-    p, status = test.batch(x, y, s)
-    if status.any():
-        raise_for(int(status[np.flatnonzero(status)[0]]))
-    indep = np.flatnonzero(p > alpha)
-    found = np.zeros_like(out.adj)
-    found[x[indep], y[indep]] = True  # found[a, b]: a found a separating set of (a, b)
+    found = np.zeros_like(out.adj)  # found[a, b]: a found a separating set of (a, b)
     unions: dict[Pair, set[int]] = {}
-    if d > 0:
-        for a, b, sep in zip(x[indep].tolist(), y[indep].tolist(), s[indep].tolist(), strict=True):
-            union = unions.setdefault((a, b), set())
-            for e in sep:  # causal-learn: ``for s in S: sepsets.add(s)``, in test order
-                union.add(e)
+    for x, y, s in _depth_tests(nbs, d):
+        p, status = test.batch(x, y, s)
+        if status.any():
+            raise_for(int(status[np.flatnonzero(status)[0]]))
+        indep = np.flatnonzero(p > alpha)
+        found[x[indep], y[indep]] = True
+        if d > 0:
+            for a, b, sep in zip(
+                x[indep].tolist(), y[indep].tolist(), s[indep].tolist(), strict=True
+            ):
+                union = unions.setdefault((a, b), set())
+                for e in sep:  # causal-learn: ``for s in S: sepsets.add(s)``, in test order
+                    union.add(e)
     pairs = np.argwhere(np.triu(found | found.T, 1))
     out.adj[pairs[:, 0], pairs[:, 1]] = False
     out.adj[pairs[:, 1], pairs[:, 0]] = False
@@ -373,11 +411,11 @@ def _unstable_depth(test: FisherZ, out: Skeleton, alpha: float, d: int) -> None:
 def _first_separating(
     test: FisherZ, x: int, y: int, rest: np.ndarray, alpha: float, d: int
 ) -> tuple[int, ...] | None:
-    """The first S (lexicographic) of the d-subsets of ``rest`` with p > alpha, or None."""
-    combos = _index_combinations(len(rest), d)
-    start, size = 0, 16
-    while start < len(combos):
-        block = rest[combos[start : start + size]]
+    """The first S (lexicographic) of the d-subsets of ``rest`` with p > alpha, or None.
+
+    The subsets are tested in growing blocks (16, 64, ...): the first often separates."""
+    for block_idx in _growing_chunks(len(rest), d):
+        block = rest[block_idx]
         p, status = test.batch(
             np.full(len(block), x, dtype=np.intp), np.full(len(block), y, dtype=np.intp), block
         )
@@ -385,8 +423,23 @@ def _first_separating(
             raise_for(int(status[k]))
             if p[k] > alpha:
                 return tuple(block[k].tolist())
-        start, size = start + size, size * 4
     return None
+
+
+def _growing_chunks(m: int, d: int) -> Iterator[np.ndarray]:
+    """The d-subsets of range(m) in lexicographic order, in chunks of 16, 64, 256, ... rows."""
+    size = 16
+    if d == 0 or math.comb(m, d) <= _SMALL:
+        table = _cached_combinations(m, d) if d else np.zeros((1, 0), dtype=np.intp)
+        start = 0
+        while start < len(table):
+            yield table[start : start + size]
+            start, size = start + size, min(size * 4, _BATCH)
+        return
+    it = combinations(range(m), d)
+    while chunk := list(islice(it, size)):
+        yield np.array(chunk, dtype=np.intp).reshape(-1, d)
+        size = min(size * 4, _BATCH)
 
 
 # --------------------------------------------------------------------------- the graph
