@@ -43,6 +43,18 @@ directions, so an undirected edge over a true i → j gives one true positive an
 positive. ``extra_`` counts the edges of each kind so a table can say how much of the result was
 oriented.
 
+Implementations
+---------------
+``impl="fast"`` (default) runs :func:`bench.methods._pc_fast.pc_graph`, a transcription of
+causal-learn's ``pc`` (skeleton, separating sets, colliders, Meek's rules, in causal-learn's
+order) that evaluates the Fisher-z tests in batches on one correlation matrix per subject, with
+p-values bit-identical to causal-learn's; it returns the identical ``G.graph`` for every
+``alpha``, ``stable``, ``uc_rule`` and ``uc_priority`` this adapter accepts (see that module for
+the argument and ``tests/methods/test_pc_fast.py`` / ``tests/benchmarks/speed_pc.py`` for the
+checks). ``impl="reference"`` calls causal-learn's ``pc``. Should the fast kernel meet a graph
+state it does not model (an edge added over a bidirected one, which PC's rules never do; it
+raises ``NotImplementedError``), ``fit`` falls back to the reference and says so in a warning.
+
 Scores
 ------
 PC has no natural continuous score (the decision is a sequence of tests, not one statistic), so
@@ -57,6 +69,7 @@ learning, JMLR 15. Y. Zheng et al. (2024), causal-learn: Causal Discovery in Pyt
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -68,6 +81,7 @@ from bench.registry import register_method
 from bench.types import DataError, FitContext
 
 TAIL, ARROW = -1, 1
+IMPLS = ("fast", "reference")
 
 
 def causallearn_to_adjacency(graph: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
@@ -121,7 +135,9 @@ class PC(Estimator):
     stable : order-independent skeleton search (Colombo & Maathuis 2014).
     uc_rule : collider orientation, causal-learn's ``uc_rule`` (0 sepset, 1 maxP, 2 definite maxP).
     uc_priority : collider conflict resolution, causal-learn's ``uc_priority`` (2: prioritize
-        existing colliders).
+        existing colliders); ``uc_rule=2`` accepts −1, 2, 3 and 4 only.
+    impl : ``"fast"`` (batched kernel, identical graphs) or ``"reference"`` (causal-learn's
+        ``pc``); see the module docstring.
     """
 
     def __init__(
@@ -131,11 +147,13 @@ class PC(Estimator):
         stable: bool = True,
         uc_rule: int = 0,
         uc_priority: int = 2,
+        impl: str = "fast",
     ) -> None:
         self.alpha = alpha
         self.stable = stable
         self.uc_rule = uc_rule
         self.uc_priority = uc_priority
+        self.impl = impl
 
     def check_params(self) -> None:
         if not 0 < self.alpha < 1:
@@ -144,24 +162,20 @@ class PC(Estimator):
             raise ValueError(f"pc: uc_rule must be 0, 1 or 2, got {self.uc_rule!r}")
         if self.uc_priority not in (-1, 0, 1, 2, 3, 4):
             raise ValueError(f"pc: uc_priority must be one of -1..4, got {self.uc_priority!r}")
+        if self.uc_rule == 2 and self.uc_priority in (0, 1):
+            raise ValueError(
+                f"pc: uc_priority must be -1, 2, 3 or 4 with uc_rule=2 (definite maxP), got "
+                f"{self.uc_priority!r}"
+            )
+        if self.impl not in IMPLS:
+            raise ValueError(f"pc: impl must be one of {IMPLS}, got {self.impl!r}")
 
     def fit(self, X: Any, context: FitContext | None = None) -> PC:
         self.check_params()
         name = series_name(context, "pc")
         x = check_series(X, name=name, min_length=5)
-        from causallearn.search.ConstraintBased.PC import pc
-
         try:
-            cg = pc(
-                x,
-                alpha=self.alpha,
-                indep_test="fisherz",
-                stable=self.stable,
-                uc_rule=self.uc_rule,
-                uc_priority=self.uc_priority,
-                verbose=False,
-                show_progress=False,
-            )
+            graph = self._graph(x, name)
         except ValueError as exc:  # causal-learn: "Data correlation matrix is singular ..."
             if "singular" in str(exc).lower():
                 raise DataError(
@@ -169,7 +183,7 @@ class PC(Estimator):
                     "test cannot run"
                 ) from None
             raise
-        adj, counts = causallearn_to_adjacency(cg.G.graph)
+        adj, counts = causallearn_to_adjacency(graph)
         self.adjacency_ = adj
         self.scores_ = None
         self.extra_ = {
@@ -177,3 +191,39 @@ class PC(Estimator):
             "undirected_rule": "undirected and bidirected edges set both A[i,j] and A[j,i]",
         }
         return self
+
+    def _graph(self, x: np.ndarray, name: str) -> np.ndarray:
+        """causal-learn's ``cg.G.graph`` for ``x``, by the chosen implementation."""
+        if self.impl == "fast":
+            from bench.methods._pc_fast import pc_graph
+
+            if x.shape[0] < x.shape[1]:  # causal-learn's pc warns the same
+                warnings.warn(
+                    "The number of features is much larger than the sample size!", stacklevel=3
+                )
+            try:
+                return pc_graph(
+                    x,
+                    self.alpha,
+                    stable=self.stable,
+                    uc_rule=self.uc_rule,
+                    uc_priority=self.uc_priority,
+                ).graph
+            except NotImplementedError as exc:
+                warnings.warn(
+                    f"{name}: pc fast path not applicable ({exc}); using causal-learn",
+                    stacklevel=3,
+                )
+        from causallearn.search.ConstraintBased.PC import pc
+
+        cg = pc(
+            x,
+            alpha=self.alpha,
+            indep_test="fisherz",
+            stable=self.stable,
+            uc_rule=self.uc_rule,
+            uc_priority=self.uc_priority,
+            verbose=False,
+            show_progress=False,
+        )
+        return np.asarray(cg.G.graph)

@@ -1,4 +1,7 @@
-"""PC adapter: causal-learn encoding, collider reversal canary, undirected-edge rule."""
+"""PC adapter: causal-learn encoding, collider reversal canary, undirected-edge rule (both impls).
+
+The fast kernel is compared with causal-learn in ``tests/methods/test_pc_fast.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,13 @@ from bench.methods.pc import PC, causallearn_to_adjacency
 from bench.types import DataError, FitContext
 
 
-def test_reversal_canary_on_collider(collider_data) -> None:
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_reversal_canary_on_collider(collider_data, impl: str) -> None:
     # PC cannot orient the plain chain x0 -> x1 -> x2: it is Markov equivalent to its reverse
     # (and to x0 <- x1 -> x2); all imply the same independences. A collider x0 -> x2 <- x1 is
     # identifiable (x0, x1 independent but dependent given x2), and Meek's rule 1 then orients
     # x2 -> x3. A transposed read of causal-learn's matrix would return every edge reversed.
-    est = PC().fit(collider_data(n=1000, seed=0))
+    est = PC(impl=impl).fit(collider_data(n=1000, seed=0))
     a = est.adjacency_
     expected = np.zeros((4, 4), dtype=bool)
     expected[0, 2] = expected[1, 2] = expected[2, 3] = True
@@ -23,10 +27,11 @@ def test_reversal_canary_on_collider(collider_data) -> None:
     assert est.extra_["n_directed"] == 3 and est.extra_["n_undirected"] == 0
 
 
-def test_chain_is_undirected_both_directions(chain_data) -> None:
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_chain_is_undirected_both_directions(chain_data, impl: str) -> None:
     # A purely contemporaneous chain: PC finds the skeleton 0 - 1 - 2 but cannot orient it, so
     # each undirected edge is decided in both directions (and 0, 2 are not adjacent).
-    est = PC().fit(chain_data(n=1000, seed=0, lagged=0.0))
+    est = PC(impl=impl).fit(chain_data(n=1000, seed=0, lagged=0.0))
     expected = np.zeros((3, 3), dtype=bool)
     expected[0, 1] = expected[1, 0] = expected[1, 2] = expected[2, 1] = True
     np.testing.assert_array_equal(est.adjacency_, expected)
@@ -48,8 +53,9 @@ def test_encoding_conversion_by_hand() -> None:
     assert counts == {"n_directed": 2, "n_undirected": 1, "n_bidirected": 1, "n_other": 0}
 
 
-def test_collinear_nodes_raise_data_error(collider_data) -> None:
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_collinear_nodes_raise_data_error(collider_data, impl: str) -> None:
     x = collider_data(n=200, seed=0)
     x[:, 3] = 2.0 * x[:, 0]
     with pytest.raises(DataError, match="sub-02.*singular"):
-        PC().fit(x, FitContext(dataset="sub-02"))
+        PC(impl=impl).fit(x, FitContext(dataset="sub-02"))
