@@ -36,7 +36,18 @@ ties) is tigramite's:
 
 Exactness: the decisions are identical as long as no p-value lies within rounding (about
 1e-12 relative) of a threshold and no two min-|ρ| sort keys tie within rounding; the values
-differ from tigramite's by rounding only (see :mod:`bench.methods._parcorr`).
+differ from tigramite's by rounding only (see :mod:`bench.methods._parcorr`). Two cases are
+rounding-dependent in tigramite itself and are resolved here in a fixed way:
+
+* ``pc_alpha=None``: when two levels find the same parent *set* for a node, their AIC is equal
+  in exact arithmetic; here it is computed on the set and the first level wins, while
+  tigramite's regressions on the lists in their own orders differ in the last bits and pick
+  either. The parents, hence all MCI results, are the same; PC1's own value and p-value
+  matrices (the ``decision="pc1"`` scores) may then come from the other level.
+* where a test has too few degrees of freedom (p-value NaN) tigramite's value comes from a
+  regression on a singular design and is meaningless; here it is 0. It never decides
+  anything (a NaN p-value removes the link), and the adapters raise ``DataError`` when such a
+  p-value reaches their output.
 """
 
 from __future__ import annotations

@@ -92,6 +92,7 @@ VAR_CASES = [
     {"fdr_method": "fdr_bh"},
     {"pc_alpha": None},
     {"tau_min": 1, "tau_max": 2, "fdr_method": "fdr_bh"},
+    {"tau_max": 0},
 ]
 
 

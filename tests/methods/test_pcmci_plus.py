@@ -88,6 +88,7 @@ VAR_CASES = [
     {"fdr_method": "fdr_bh"},
     {"alpha": 0.2},
     {"tau_min": 1, "tau_max": 2, "fdr_method": "fdr_bh"},
+    {"tau_max": 0},
 ]
 
 
