@@ -46,6 +46,36 @@ Self-links (i = j, autocorrelation) are excluded. The decision is the OR over la
 tigramite symmetrises the contemporaneous ``val_matrix`` (both directions take the value of the
 less significant test), so the τ = 0 scores are symmetric: direction information in ``scores_``
 comes from the lagged terms only. Lags below ``tau_min`` are not tested and score 0.
+``lag_pvalues_[τ, i, j]`` is the p-value behind ``D[τ, i, j]`` (``p_matrix[i, j, τ]``, after the
+FDR correction; not recorded, for checks).
+
+Decision rule ``decision``
+--------------------------
+``"mci"`` (default) is PCMCI as above. ``"pc1"`` stops after step 1: the decision is the lagged
+parent (super)set P̂(X^j_t) of tigramite's ``run_pc_stable`` at ``pc_alpha`` (Runge et al.
+2019, the PC1 condition-selection algorithm), ``D[τ, i, j] = (i, −τ) ∈ P̂(X^j_t)``, which is
+the same as the PC1 ``p_matrix`` ≤ ``pc_alpha``: a parent survives only if every one of its
+tests was significant (a test without a p-value, too few degrees of freedom, also removes it).
+With ``pc_alpha=None`` each node's level is chosen by AIC as in PCMCI. ``alpha`` and
+``fdr_method`` are unused, and contemporaneous links are never decided (PC1 tests lags ≥ 1
+only), whatever ``tau_min``. The score is PC1's own
+``val_matrix``: the partial correlation of the link's least significant PC1 test (the test
+that removed it, or for a kept parent its weakest test), ``lag_scores_[τ, i, j] =
+|val_matrix[i, j, τ]|`` for τ ≥ max(1, ``tau_min``), 0 otherwise. It is defined for every
+tested link (PC1's running minimum |ρ| is kept only for survivors) and it is the statistic
+whose p-value decided the link, so the ranking agrees with the decision up to the tests'
+degrees of freedom; MCI values are not used because MCI is not run.
+
+Implementations ``impl``
+------------------------
+``"reference"`` calls tigramite's ``PCMCI.run_pcmci`` (``run_pc_stable`` for ``"pc1"``) with
+``ParCorr(significance="analytic")``. ``"fast"`` (default) runs the same algorithm with
+batched tests (:mod:`bench.methods._pcmci_fast`, :mod:`bench.methods._parcorr`): identical
+graphs, and values and p-values equal to rounding (observed below 1e-14 in the partial
+correlations and 1e-12 relative in the p-values; tests check 1e-10 and 1e-8). Every
+parameter combination of this adapter is supported; data the fast path cannot reproduce
+exactly (a lagged series constant over the test samples, a nearly collinear conditioning
+set) fall back to the reference automatically, and ``extra_["impl"]`` says which ran.
 
 Reference
 ---------
@@ -55,17 +85,22 @@ causal associations in large nonlinear time series datasets, Science Advances 5(
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from bench.canaries import Canary
 from bench.methods._graph import series_name, summarize_lags
+from bench.methods._parcorr import FastPathUnsupported, LaggedParCorr
+from bench.methods._pcmci_fast import run_pc1, run_pcmci
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
 from bench.types import DataError, FitContext
 
 FDR_METHODS = ("none", "fdr_bh")
+IMPLS = ("fast", "reference")
+DECISIONS = ("mci", "pc1")
 
 
 def tigramite_to_lag_adjacency(graph: np.ndarray) -> np.ndarray:
@@ -130,6 +165,43 @@ def tigramite_runner(x: np.ndarray, cond_ind_test: Any = None) -> Any:
     return TigramitePCMCI(dataframe=DataFrame(x), cond_ind_test=cond_ind_test, verbosity=0)
 
 
+def check_choice(name: str, key: str, value: Any, choices: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` naming the method and parameter when ``value`` is not a choice."""
+    if value not in choices:
+        raise ValueError(f"{name}: {key} must be one of {choices}, got {value!r}")
+
+
+def run_parcorr(
+    x: np.ndarray,
+    tau_max: int,
+    impl: str,
+    fast: Callable[[LaggedParCorr, Any], dict],
+    reference: Callable[[Any], dict],
+) -> tuple[dict, str]:
+    """``fast(test, tg)`` on the batched ParCorr tests of ``x``, or ``reference(tg)``.
+
+    ``tg`` is a fresh tigramite ``PCMCI`` with ``ParCorr(significance="analytic")``. With
+    ``impl="fast"``, data the fast path does not reproduce exactly
+    (:class:`~bench.methods._parcorr.FastPathUnsupported`) fall back to the reference.
+    Returns the result dict and the implementation that ran.
+    """
+    if impl == "fast":
+        try:
+            return fast(LaggedParCorr(x, tau_max), tigramite_runner(x)), "fast"
+        except FastPathUnsupported as err:
+            return reference(tigramite_runner(x)), f"reference (fast path unsupported: {err})"
+    return reference(tigramite_runner(x)), "reference"
+
+
+def pc1_result(parents: dict, val_matrix: np.ndarray, p_matrix: np.ndarray) -> dict:
+    """PC1's parents as a tigramite-style result: ``graph[i, j, τ] = '-->'`` per parent."""
+    graph = np.full(np.shape(val_matrix), "", dtype="<U3")
+    for j, par in parents.items():
+        for i, lag in par:
+            graph[i, j, -lag] = "-->"
+    return {"graph": graph, "val_matrix": val_matrix, "p_matrix": p_matrix}
+
+
 def link_counts(graph: np.ndarray) -> dict[str, int]:
     """Numbers of off-diagonal links of each kind (unordered pairs for the τ = 0 kinds)."""
     g = np.moveaxis(np.asarray(graph).astype(str), 2, 0)
@@ -169,7 +241,11 @@ class PCMCI(Estimator):
     alpha : MCI significance level (tigramite's ``alpha_level``).
     pc_alpha : PC1 condition-selection level (``None``: chosen by tigramite via AIC).
     tau_min, tau_max : smallest and largest lag tested (τ = 0 is contemporaneous).
-    fdr_method : ``"none"`` or ``"fdr_bh"`` (Benjamini–Hochberg over all tested links).
+    fdr_method : ``"none"`` or ``"fdr_bh"`` (Benjamini–Hochberg over the tested lagged links;
+        tigramite leaves the contemporaneous p-values uncorrected).
+    decision : ``"mci"`` (PCMCI's MCI tests at ``alpha``) or ``"pc1"`` (the PC1 lagged parents
+        at ``pc_alpha``; module docstring).
+    impl : ``"fast"`` (batched tests, identical results) or ``"reference"`` (tigramite).
     """
 
     def __init__(
@@ -180,15 +256,21 @@ class PCMCI(Estimator):
         tau_min: int = 0,
         tau_max: int = 1,
         fdr_method: str = "none",
+        decision: str = "mci",
+        impl: str = "fast",
     ) -> None:
         self.alpha = alpha
         self.pc_alpha = pc_alpha
         self.tau_min = tau_min
         self.tau_max = tau_max
         self.fdr_method = fdr_method
+        self.decision = decision
+        self.impl = impl
 
     def check_params(self) -> None:
         check_tigramite_params("pcmci", self, ("alpha", "pc_alpha"), optional=("pc_alpha",))
+        check_choice("pcmci", "decision", self.decision, DECISIONS)
+        check_choice("pcmci", "impl", self.impl, IMPLS)
 
     def fit(self, X: Any, context: FitContext | None = None) -> PCMCI:
         self.check_params()
@@ -196,13 +278,8 @@ class PCMCI(Estimator):
         tau_min, tau_max = int(self.tau_min), int(self.tau_max)
         # MCI conditions a lag-τ link on both nodes' parents: up to 2·τ_max rows are lost.
         x = check_series(X, name=name, min_length=2 * tau_max + 5)
-        res = tigramite_runner(x).run_pcmci(
-            tau_min=tau_min,
-            tau_max=tau_max,
-            pc_alpha=self.pc_alpha,
-            alpha_level=self.alpha,
-            fdr_method=self.fdr_method,
-        )
+        run = self._run_pc1 if self.decision == "pc1" else self._run_mci
+        res, impl = run(x, tau_min, tau_max)
         check_p_matrix(res["p_matrix"], tau_min, name, f"PCMCI with tau_max={tau_max}", x.shape[0])
         graph = np.asarray(res["graph"])
         val = np.nan_to_num(np.asarray(res["val_matrix"], dtype=float), nan=0.0)
@@ -211,10 +288,35 @@ class PCMCI(Estimator):
         self.scores_, self.adjacency_, self.lag_scores_ = summarize_lags(
             lag_scores, tigramite_to_lag_adjacency(graph)
         )
+        self.lag_pvalues_ = np.moveaxis(np.asarray(res["p_matrix"], dtype=float), 2, 0)
         self.extra_ = {
             **link_counts(graph),
             "tau_min": tau_min,
             "tau_max": tau_max,
+            "decision": self.decision,
+            "impl": impl,
             "undirected_rule": "contemporaneous o-o and x-x links set both A[i,j] and A[j,i]",
         }
         return self
+
+    def _run_mci(self, x: np.ndarray, tau_min: int, tau_max: int) -> tuple[dict, str]:
+        kw = {"tau_min": tau_min, "tau_max": tau_max, "pc_alpha": self.pc_alpha}
+        kw |= {"alpha_level": self.alpha, "fdr_method": self.fdr_method}
+        return run_parcorr(
+            x,
+            tau_max,
+            self.impl,
+            lambda test, tg: run_pcmci(test, tg, **kw),
+            lambda tg: tg.run_pcmci(**kw),
+        )
+
+    def _run_pc1(self, x: np.ndarray, tau_min: int, tau_max: int) -> tuple[dict, str]:
+        def fast(test: LaggedParCorr, tg: Any) -> dict:
+            pc1 = run_pc1(test, tau_min, tau_max, self.pc_alpha)
+            return pc1_result(pc1.parents, pc1.val_matrix, pc1.p_matrix)
+
+        def reference(tg: Any) -> dict:
+            parents = tg.run_pc_stable(tau_min=tau_min, tau_max=tau_max, pc_alpha=self.pc_alpha)
+            return pc1_result(parents, tg.val_matrix, tg.p_matrix)
+
+        return run_parcorr(x, tau_max, self.impl, fast, reference)
