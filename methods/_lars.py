@@ -80,11 +80,6 @@ class LassoPath:
     unsure: np.ndarray
 
 
-def _min_pos(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """scikit-learn's ``min_pos`` per row: smallest strictly positive masked entry, else max."""
-    return np.where(mask & (x > 0), x, _BIG).min(axis=-1)
-
-
 def _two_smallest(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if x.shape[-1] < 2:
         return x.min(axis=-1), np.full(x.shape[:-1], _BIG)
@@ -97,8 +92,9 @@ class _Paths:
 
     The active predictors of regression b are kept in the order they entered: ``act[b, :k_b]``
     are their indices, ``sgn_pos[b, :k_b]`` their signs and ``linv[b, :k_b, :k_b]`` the inverse
-    of the lower Cholesky factor of G_AA in that order (so G_AA⁻¹ = L⁻ᵀ L⁻¹). Entering appends a
-    row to L⁻¹; a drop (rare) refactors that regression's G_AA.
+    of the lower Cholesky factor of G_AA in that order (so G_AA⁻¹ = L⁻ᵀ L⁻¹), ``y[b, :k_b]`` =
+    L⁻¹ s_A. Entering appends a row to L⁻¹ and to y; a drop (rare) refactors that regression's
+    G_AA.
     """
 
     def __init__(self, gram: np.ndarray, xy: np.ndarray, mask: np.ndarray) -> None:
@@ -111,35 +107,36 @@ class _Paths:
         self.k = np.zeros(b_size, dtype=int)
         self.sgn_pos = np.zeros((b_size, p_size))
         self.linv = np.zeros((b_size, p_size, p_size))
+        self.y = np.zeros((b_size, p_size))  # L⁻¹ s_A, kept up to date
         self.cov = xy.copy()
         self.coef = np.zeros((b_size, p_size))
         self.unsure = np.zeros(b_size, dtype=bool)
 
-    def add(self, rows: np.ndarray, j: np.ndarray) -> None:
-        """Predictor ``j[r]`` enters regression ``rows[r]`` with the sign of its Cov."""
-        pos = self.k[rows]
-        act = self.act[rows]
-        in_a = np.arange(act.shape[1])[None, :] < pos[:, None]
-        g = np.where(in_a, self.gram[rows[:, None], act, j[:, None]], 0.0)
-        w = (self.linv[rows] @ g[:, :, None])[:, :, 0]
-        d2 = self.gram[rows, j, j] - np.einsum("bp,bp->b", w, w)
-        diag = np.sqrt(np.abs(d2))
-        self.unsure[rows[~(diag >= 1e-6)]] = True  # near scikit-learn's 1e-7 degeneracy test
-        diag = np.where(diag >= 1e-6, diag, 1.0)
-        new_row = -(np.swapaxes(self.linv[rows], 1, 2) @ w[:, :, None])[:, :, 0] / diag[:, None]
-        new_row[np.arange(rows.size), pos] = 1.0 / diag
-        self.linv[rows, pos, :] = new_row
-        self.act[rows, pos] = j
-        self.sgn_pos[rows, pos] = np.sign(self.cov[rows, j])
-        self.active[rows, j] = True
-        self.k[rows] += 1
+    def add(self, add: np.ndarray, j: np.ndarray) -> None:
+        """Predictor ``j[b]`` enters regression b where ``add[b]``, with the sign of its Cov."""
+        rows, pos = self.rows, self.k
+        in_a = np.arange(self.act.shape[1])[None, :] < pos[:, None]
+        g = np.where(in_a, self.gram[rows[:, None], self.act, j[:, None]], 0.0)
+        w = (self.linv @ g[:, :, None])[:, :, 0]
+        diag = np.sqrt(np.abs(self.gram[rows, j, j] - np.einsum("bp,bp->b", w, w)))
+        degenerate = add & ~(diag >= 1e-6)  # near scikit-learn's 1e-7 degeneracy test
+        self.unsure |= degenerate
+        ok = add & ~degenerate
+        ra, pa, ja = rows[ok], pos[ok], j[ok]
+        new_row = -(w[:, None, :] @ self.linv)[:, 0, :] / diag[:, None]  # −wᵀ L⁻¹ / d
+        new_row = new_row[ok]
+        new_row[np.arange(ra.size), pa] = 1.0 / diag[ok]
+        self.linv[ra, pa, :] = new_row
+        self.act[ra, pa] = ja
+        self.sgn_pos[ra, pa] = np.sign(self.cov[ra, ja])
+        self.y[ra, pa] = np.einsum("bp,bp->b", new_row, self.sgn_pos[ra])  # L⁻¹ s: one more row
+        self.active[ra, ja] = True
+        self.k[ra] += 1
 
     def direction(self) -> tuple[np.ndarray, np.ndarray]:
         """Equiangular ``(A_A, u)``: u = A_A G_AA⁻¹ s_A in the original indexing (0 off A)."""
-        y = (self.linv @ self.sgn_pos[:, :, None])[:, :, 0]
-        ls_pos = (np.swapaxes(self.linv, 1, 2) @ y[:, :, None])[:, :, 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            aa = 1.0 / np.sqrt(np.einsum("bp,bp->b", ls_pos, self.sgn_pos))
+        ls_pos = (self.y[:, None, :] @ self.linv)[:, 0, :]  # L⁻ᵀ L⁻¹ s
+        aa = 1.0 / np.sqrt(np.einsum("bp,bp->b", ls_pos, self.sgn_pos))
         ls = np.zeros_like(self.coef)
         r, p = np.nonzero(np.arange(ls.shape[1])[None, :] < self.k[:, None])
         ls[r, self.act[r, p]] = ls_pos[r, p]
@@ -161,6 +158,7 @@ class _Paths:
         if keep:
             chol = np.linalg.cholesky(self.gram[b][np.ix_(keep, keep)])
             self.linv[b, : k - 1, : k - 1] = np.linalg.inv(chol)
+        self.y[b] = self.linv[b] @ self.sgn_pos[b]
 
 
 def lars_lasso_path(
@@ -173,9 +171,13 @@ def lars_lasso_path(
     rows and columns of ``gram`` are zero). Returns every knot's coefficients and the
     ``unsure`` flags of the path (the selection adds its own).
     """
-    st = _Paths(gram, xy, mask)
-    b_size, p_size = xy.shape
-    rows = st.rows
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _lars_loop(_Paths(gram, xy, mask), n_samples)
+
+
+def _lars_loop(st: _Paths, n_samples: int) -> LassoPath:
+    b_size, p_size = st.xy.shape
+    rows, mask = st.rows, st.mask
     drop = np.zeros(b_size, dtype=bool)
     was_drop = np.full(b_size, -1)  # the predictor dropped by the previous step, or -1
     live = np.ones(b_size, dtype=bool)
@@ -184,8 +186,7 @@ def lars_lasso_path(
     coefs: list[np.ndarray] = []
     dropped: list[np.ndarray] = []
     for n_iter in range(MAX_ITER + 1):
-        inactive = mask & ~st.active
-        absc = np.where(inactive, np.abs(st.cov), -1.0)
+        absc = np.where(mask & ~st.active, np.abs(st.cov), -1.0)
         c_idx = np.argmax(absc, axis=1)
         c_val = np.maximum(absc[rows, c_idx], 0.0)
         alpha = c_val / n_samples
@@ -202,7 +203,7 @@ def lars_lasso_path(
             st.unsure |= live & (second >= 0) & ~(second < c_val * (1 - TAU))
         add = live & ~drop & ~st.unsure
         if add.any():
-            st.add(rows[add], c_idx[add])
+            st.add(add, c_idx)
         # scikit-learn stops (with a warning) when alpha grew; near-equal alphas are unsure
         st.unsure |= live & (n_iter > 0) & ~(prev_alpha > alpha * (1 + TAU))
         aa, ls = st.direction()
@@ -210,34 +211,32 @@ def lars_lasso_path(
         live &= ~st.unsure
         if not live.any():
             break
-        aa = np.where(live, aa, 1.0)
-        corr = np.around((gram @ ls[:, :, None])[:, :, 0], decimals=_DECIMALS)
+        aa = np.where(live, aa, 1.0)[:, None]
+        corr = np.around((st.gram @ ls[:, :, None])[:, :, 0], decimals=_DECIMALS)
         inactive = mask & ~st.active
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g1 = (c_val[:, None] - st.cov) / (aa[:, None] - corr + _TINY32)
-            g2 = (c_val[:, None] + st.cov) / (aa[:, None] + corr + _TINY32)
-            z = -st.coef / (ls + _TINY32)
-        g_end = c_val / aa
-        z_ok = st.active & (z > 0)
-        cands = np.concatenate(
+        c_col = c_val[:, None]
+        steps = np.concatenate(  # γ candidates: enter (two signs), end, drop (zero crossing)
             [
-                np.where(inactive & (g1 > 0), g1, _BIG),
-                np.where(inactive & (g2 > 0), g2, _BIG),
-                np.where(z_ok, z, _BIG),
-                g_end[:, None],
+                (c_col - st.cov) / (aa - corr + _TINY32),
+                (c_col + st.cov) / (aa + corr + _TINY32),
+                c_col / aa,
+                -st.coef / (ls + _TINY32),
             ],
             axis=1,
         )
-        first, runner_up = _two_smallest(cands)
+        valid = np.concatenate([inactive, inactive, live[:, None], st.active], axis=1)
+        steps = np.where(valid & (steps > 0), steps, _BIG)
+        first, runner_up = _two_smallest(steps)
         st.unsure |= live & ~(runner_up > first * (1 + TAU))
         live &= ~st.unsure
-        gamma = np.minimum(np.minimum(_min_pos(g1, inactive), _min_pos(g2, inactive)), g_end)
-        z_pos = _min_pos(z, st.active)
+        gamma = steps[:, : 2 * p_size + 1].min(axis=1)
+        z = steps[:, 2 * p_size + 1 :]
+        d_idx = np.argmin(z, axis=1)
+        z_pos = z[rows, d_idx]
         drop = live & (z_pos < gamma)
-        gamma = np.where(live, np.where(drop, z_pos, gamma), 0.0)
-        d_idx = np.argmin(np.where(z_ok, z, _BIG), axis=1)
-        st.coef = np.where(st.active, st.coef + gamma[:, None] * ls, 0.0)  # a new row: 0 off A
-        st.cov = np.where(inactive & live[:, None], st.cov - gamma[:, None] * corr, st.cov)
+        gamma = np.where(live, np.where(drop, z_pos, gamma), 0.0)[:, None]
+        st.coef = np.where(st.active, st.coef + gamma * ls, 0.0)  # a new row: 0 off A
+        st.cov = np.where(inactive, st.cov - gamma * corr, st.cov)
         for b in rows[drop]:
             st.drop(int(b), int(d_idx[b]))
         was_drop = np.where(drop, d_idx, -1)
