@@ -156,7 +156,11 @@ class _Paths:
         self.sgn_pos[b, : k - 1] = [signs[a] for a in keep]
         self.linv[b] = 0.0
         if keep:
-            chol = np.linalg.cholesky(self.gram[b][np.ix_(keep, keep)])
+            try:
+                chol = np.linalg.cholesky(self.gram[b][np.ix_(keep, keep)])
+            except np.linalg.LinAlgError:  # degenerate active set: left to scikit-learn
+                self.unsure[b] = True
+                return
             self.linv[b, : k - 1, : k - 1] = np.linalg.inv(chol)
         self.y[b] = self.linv[b] @ self.sgn_pos[b]
 

@@ -34,11 +34,15 @@ can then only differ at a near-tie, and every choice is checked for one: the cau
 is accepted only if the best M_i, with every d_ij moved by ``DELTA`` against it, still beats every
 other candidate moved by ``DELTA`` in its favour (min(0, d)² is monotone in d, so this bounds M
 for any error |δd| ≤ DELTA); DELTA = 1e-10 is five orders of magnitude above the measured
-differences (tests/methods/test_lingam_fast.py). A step that fails the check makes the whole
-order be recomputed by causal-learn's own code; a lasso regression that fails the checks of
-:mod:`bench.methods._lars` is recomputed by scikit-learn on causal-learn's exact inputs. The
-decisions (order, zero pattern) are therefore causal-learn's, and the coefficients equal to
-rounding.
+differences (tests/methods/test_lingam_fast.py). A step with a nearly collinear pair
+(residual variance below 1e-4) is not certified either, since the closed-form variance then
+loses digits. A step that fails the check makes the whole order be recomputed by causal-learn's
+own code; a lasso regression that fails the checks of :mod:`bench.methods._lars` is recomputed
+by scikit-learn on causal-learn's exact inputs. The decisions (order, zero pattern) are
+therefore causal-learn's, and the coefficients equal to rounding.
+
+The adaptive-lasso kernel follows scikit-learn 1.9's ``_lars_path_solver`` and
+``LassoLarsIC.fit``; the equality tests are what pins it to the installed version.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ H_GAUSS = (1.0 + np.log(2.0 * np.pi)) / 2.0
 DELTA = 1e-10  # bound on |fast d_ij − causal-learn d_ij| used by the order certificate
 CHUNK = 25  # regressions per batched LARS run (sorted by size; fastest on smith:4)
 IC_TOL = 1e-9  # relative margin of the VAR order choice
+MIN_RESIDUAL_VAR = 1e-4  # below it a step is left to causal-learn (see pairwise_contrasts)
 BLOCK = 1 << 21  # elements (16 MiB of float64) of residuals evaluated at once
 
 
@@ -93,11 +98,12 @@ def entropy(u: np.ndarray) -> np.ndarray:
     return H_GAUSS - K1 * (m1 - GAMMA) ** 2 - K2 * m2**2
 
 
-def pairwise_contrasts(xu: np.ndarray) -> np.ndarray:
+def pairwise_contrasts(xu: np.ndarray) -> np.ndarray | None:
     """All d_ij ``(k, k)`` of one step from the remaining residuals ``xu`` ``(k, T)``.
 
     ``d[i, j]`` is causal-learn's ``_diff_mutual_info(z_i, z_j, r_{i|j}, r_{j|i})``; the
-    diagonal is 0.
+    diagonal is 0. Returns ``None`` when some var r_{i|j} < ``MIN_RESIDUAL_VAR`` (|corr| above
+    0.99995): the closed-form variance then loses more digits than ``DELTA`` allows.
     """
     k, t = xu.shape
     z = (xu - xu.mean(axis=1, keepdims=True)) / xu.std(axis=1, keepdims=True)
@@ -107,6 +113,8 @@ def pairwise_contrasts(xu: np.ndarray) -> np.ndarray:
     c = (g / (t - 1)) / var[None, :]  # c[i, j]: coefficient of z_j in r_{i|j}
     s2 = var[:, None] - 2.0 * c * (g / t) + c * c * var[None, :]  # var r_{i|j}
     np.fill_diagonal(s2, 1.0)
+    if not s2.min() >= MIN_RESIDUAL_VAR:
+        return None
     a = 1.0 / np.sqrt(s2)
     b = c * a
     np.fill_diagonal(a, 0.0)
@@ -150,7 +158,8 @@ def causal_order_fast(x: np.ndarray) -> tuple[list[int] | None, int]:
         if remaining.size == 1:
             m = int(remaining[0])
         else:
-            best, sure = _certified_argmin(pairwise_contrasts(xr[remaining]))
+            d = pairwise_contrasts(xr[remaining])
+            best, sure = (0, False) if d is None else _certified_argmin(d)
             if not sure:
                 return None, step
             m = int(remaining[best])

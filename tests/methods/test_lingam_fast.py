@@ -196,3 +196,17 @@ def test_uncertain_var_order_goes_to_causallearn(monkeypatch) -> None:
     ref = VARLiNGAM(lags=3, criterion="bic", prune=True).fit(x)
     assert stats.order_by_reference == 1 and k_ar == ref._lags
     np.testing.assert_array_equal(b_taus, ref.adjacency_matrices_)
+
+
+def test_nearly_collinear_pair_goes_to_causallearn() -> None:
+    # |corr| = 0.99999: the closed-form residual variance is not trusted to DELTA, so the
+    # order is causal-learn's (and the graph equal to the reference's).
+    from bench.methods.lingam import DirectLiNGAM
+
+    x = _laplace_sem(300, 4, 5)
+    x[:, 3] = x[:, 0] + 0.005 * np.random.default_rng(5).laplace(size=300) * x[:, 0].std()
+    assert pairwise_contrasts(standardize(x).T) is None
+    fast, ref = DirectLiNGAM().fit(x), DirectLiNGAM(impl="reference").fit(x)
+    assert fast.extra_["order_by_reference"] == 1
+    assert fast.extra_["causal_order"] == ref.extra_["causal_order"]
+    np.testing.assert_array_equal(fast.adjacency_, ref.adjacency_)
