@@ -110,6 +110,7 @@ class _Paths:
         self.y = np.zeros((b_size, p_size))  # L⁻¹ s_A, kept up to date
         self.cov = xy.copy()
         self.coef = np.zeros((b_size, p_size))
+        self.corr = np.zeros((b_size, p_size))  # a = G u of the current direction
         self.unsure = np.zeros(b_size, dtype=bool)
 
     def add(self, add: np.ndarray, j: np.ndarray) -> None:
@@ -141,6 +142,16 @@ class _Paths:
         r, p = np.nonzero(np.arange(ls.shape[1])[None, :] < self.k[:, None])
         ls[r, self.act[r, p]] = ls_pos[r, p]
         return aa, ls * np.where(np.isfinite(aa), aa, 0.0)[:, None]
+
+    def advance(
+        self, gamma: np.ndarray, ls: np.ndarray, drop: np.ndarray, d_idx: np.ndarray
+    ) -> None:
+        """β_A += γ u (a new knot: zero off A), Cov −= γ a on the inactive; then the drops."""
+        inactive = self.mask & ~self.active
+        self.coef = np.where(self.active, self.coef + gamma[:, None] * ls, 0.0)
+        self.cov = np.where(inactive, self.cov - gamma[:, None] * self.corr, self.cov)
+        for b in self.rows[drop]:
+            self.drop(int(b), int(d_idx[b]))
 
     def drop(self, b: int, j: int) -> None:
         """Predictor ``j`` leaves regression ``b``: its Cov is recomputed, L⁻¹ refactored."""
@@ -180,8 +191,9 @@ def lars_lasso_path(
 
 
 def _lars_loop(st: _Paths, n_samples: int) -> LassoPath:
+    """The iterations of scikit-learn's ``_lars_path_solver`` (Gram, lasso), batched."""
     b_size, p_size = st.xy.shape
-    rows, mask = st.rows, st.mask
+    rows = st.rows
     drop = np.zeros(b_size, dtype=bool)
     was_drop = np.full(b_size, -1)  # the predictor dropped by the previous step, or -1
     live = np.ones(b_size, dtype=bool)
@@ -190,11 +202,11 @@ def _lars_loop(st: _Paths, n_samples: int) -> LassoPath:
     coefs: list[np.ndarray] = []
     dropped: list[np.ndarray] = []
     for n_iter in range(MAX_ITER + 1):
-        absc = np.where(mask & ~st.active, np.abs(st.cov), -1.0)
+        absc = np.where(st.mask & ~st.active, np.abs(st.cov), -1.0)
         c_idx = np.argmax(absc, axis=1)
-        c_val = np.maximum(absc[rows, c_idx], 0.0)
+        c_val = np.maximum(absc[rows, c_idx], 0.0)  # C: the largest inactive |Cov|
         alpha = c_val / n_samples
-        coefs.append(np.where(live[:, None], st.coef, 0.0))
+        coefs.append(np.where(live[:, None], st.coef, 0.0))  # the knot
         dropped.append(np.where(live, was_drop, -1))
         n_knots += live
         finish = (alpha <= _EPS32) | (st.k >= st.n_feat)
@@ -215,37 +227,49 @@ def _lars_loop(st: _Paths, n_samples: int) -> LassoPath:
         live &= ~st.unsure
         if not live.any():
             break
-        aa = np.where(live, aa, 1.0)[:, None]
-        corr = np.around((st.gram @ ls[:, :, None])[:, :, 0], decimals=_DECIMALS)
-        inactive = mask & ~st.active
-        c_col = c_val[:, None]
-        steps = np.concatenate(  # γ candidates: enter (two signs), end, drop (zero crossing)
-            [
-                (c_col - st.cov) / (aa - corr + _TINY32),
-                (c_col + st.cov) / (aa + corr + _TINY32),
-                c_col / aa,
-                -st.coef / (ls + _TINY32),
-            ],
-            axis=1,
-        )
-        valid = np.concatenate([inactive, inactive, live[:, None], st.active], axis=1)
-        steps = np.where(valid & (steps > 0), steps, _BIG)
-        first, runner_up = _two_smallest(steps)
-        st.unsure |= live & ~(runner_up > first * (1 + TAU))
+        gamma, drop, d_idx = _step(st, c_val, np.where(live, aa, 1.0), ls, live)
         live &= ~st.unsure
-        gamma = steps[:, : 2 * p_size + 1].min(axis=1)
-        z = steps[:, 2 * p_size + 1 :]
-        d_idx = np.argmin(z, axis=1)
-        z_pos = z[rows, d_idx]
-        drop = live & (z_pos < gamma)
-        gamma = np.where(live, np.where(drop, z_pos, gamma), 0.0)[:, None]
-        st.coef = np.where(st.active, st.coef + gamma * ls, 0.0)  # a new row: 0 off A
-        st.cov = np.where(inactive, st.cov - gamma * corr, st.cov)
-        for b in rows[drop]:
-            st.drop(int(b), int(d_idx[b]))
+        drop &= live
+        st.advance(np.where(live, gamma, 0.0), ls, drop, d_idx)
         was_drop = np.where(drop, d_idx, -1)
         prev_alpha = np.where(live, alpha, prev_alpha)
     return LassoPath(coefs, dropped, n_knots, st.unsure)
+
+
+def _step(
+    st: _Paths, c_val: np.ndarray, aa: np.ndarray, ls: np.ndarray, live: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The step γ along u, whether it drops a predictor, and which: ``(gamma, drop, d_idx)``.
+
+    γ = min⁺ of (C − Cov_j) / (A_A − a_j) and (C + Cov_j) / (A_A + a_j) over the inactive j and
+    C / A_A, unless the first zero crossing −β_j / u_j of an active coefficient comes first
+    (module docstring); a = G u rounded to 15 decimals, ``tiny32`` in the denominators, as in
+    scikit-learn. Marks ``unsure`` where the two smallest candidates are within ``TAU``.
+    """
+    p_size = st.xy.shape[1]
+    corr = np.around((st.gram @ ls[:, :, None])[:, :, 0], decimals=_DECIMALS)
+    st.corr = corr
+    inactive = st.mask & ~st.active
+    c_col, aa = c_val[:, None], aa[:, None]
+    steps = np.concatenate(  # candidates: enter (two signs), end of path, zero crossing
+        [
+            (c_col - st.cov) / (aa - corr + _TINY32),
+            (c_col + st.cov) / (aa + corr + _TINY32),
+            c_col / aa,
+            -st.coef / (ls + _TINY32),
+        ],
+        axis=1,
+    )
+    valid = np.concatenate([inactive, inactive, live[:, None], st.active], axis=1)
+    steps = np.where(valid & (steps > 0), steps, _BIG)
+    first, runner_up = _two_smallest(steps)
+    st.unsure |= live & ~(runner_up > first * (1 + TAU))
+    gamma = steps[:, : 2 * p_size + 1].min(axis=1)
+    z = steps[:, 2 * p_size + 1 :]
+    d_idx = np.argmin(z, axis=1)
+    z_pos = z[st.rows, d_idx]
+    drop = z_pos < gamma
+    return np.where(drop, z_pos, gamma), drop, d_idx
 
 
 def select_bic(
