@@ -107,7 +107,7 @@ def test_lars_path_equals_scikit_learn_including_drops() -> None:
 
     rng = np.random.default_rng(0)
     with_drops = 0
-    for _ in range(25):
+    for _ in range(15):
         n, p = 60, int(rng.integers(3, 20))
         x, y = _correlated_design(rng, n, p)
         xc, yc = x - x.mean(0), y - y.mean()
@@ -126,7 +126,7 @@ def test_lars_path_equals_scikit_learn_including_drops() -> None:
         if not unsure[0]:
             np.testing.assert_array_equal(coef[0] != 0, ref != 0)
             np.testing.assert_allclose(coef[0], ref, rtol=1e-10, atol=1e-12)
-    assert with_drops >= 5
+    assert with_drops >= 3
 
 
 def test_lars_flags_exact_ties() -> None:
