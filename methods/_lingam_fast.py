@@ -266,16 +266,15 @@ def direct_lingam_fast(x: np.ndarray, stats: FastStats) -> tuple[np.ndarray, lis
 
     ``adjacency_matrix_[i, j]`` is the effect of x_j on x_i (row = child), as causal-learn's.
     """
-    from causallearn.search.FCMBased.lingam.utils import predict_adaptive_lasso
-
     n = x.shape[1]
     order = causal_order(x, stats)
-    coefs = adaptive_lasso_prefix(
-        x[:, order],
-        list(range(1, n)),
-        lambda k: predict_adaptive_lasso(x, order[: k + 1], order[k + 1]),
-        stats,
-    )
+
+    def reference(k: int) -> np.ndarray:  # causal-learn is imported only if it is needed
+        from causallearn.search.FCMBased.lingam.utils import predict_adaptive_lasso
+
+        return predict_adaptive_lasso(x, order[: k + 1], order[k + 1])
+
+    coefs = adaptive_lasso_prefix(x[:, order], list(range(1, n)), reference, stats)
     b = np.zeros((n, n))
     for k, c in enumerate(coefs, start=1):
         b[order[k], order[:k]] = c
