@@ -48,7 +48,7 @@ The adaptive-lasso kernel follows scikit-learn 1.9's ``_lars_path_solver`` and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -71,7 +71,6 @@ class FastStats:
     order_by_reference: int = 0
     lasso_by_reference: int = 0
     lasso_total: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -202,10 +201,9 @@ def causal_order_reference(x: np.ndarray) -> list[int]:
 
 def causal_order(x: np.ndarray, stats: FastStats) -> list[int]:
     """:func:`causal_order_fast`, or causal-learn's order where a step is too close to call."""
-    order, step = causal_order_fast(x)
+    order, _ = causal_order_fast(x)
     if order is None:
         stats.order_by_reference += 1
-        stats.notes.append(f"causal order: step {step} within DELTA of a tie")
         return causal_order_reference(x)
     return order
 
@@ -399,7 +397,6 @@ def var_lingam_fast(
         from causallearn.search.FCMBased.lingam import VARLiNGAM
 
         stats.order_by_reference += 1
-        stats.notes.append("VAR order: two criterion values within 1e-9")
         model = VARLiNGAM(lags=lags, criterion=criterion, prune=prune).fit(x)
         return np.asarray(model.adjacency_matrices_), list(model.causal_order_), model._lags
     n = x.shape[1]
