@@ -18,10 +18,11 @@ is u = A_A G_AA⁻¹ s_A with A_A = (s_Aᵀ G_AA⁻¹ s_A)^(−1/2), its correla
     γ = min⁺ { (C − Cov_j) / (A_A − a_j), (C + Cov_j) / (A_A + a_j) : j inactive;  C / A_A },
 
 or, if smaller, the first zero crossing z = min⁺ (−β_A / u) of an active coefficient, which is
-then dropped (the lasso modification). β_A += γ u, Cov −= γ a. scikit-learn keeps a Cholesky
-factor of G_AA; here G_AA⁻¹ is kept instead and updated by bordering when a predictor enters
-and by the rank-one downdate when one leaves, for all regressions of a batch in lockstep (one
-numpy operation per step for the whole batch).
+then dropped (the lasso modification). β_A += γ u, Cov −= γ a. scikit-learn keeps the
+Cholesky factor L of G_AA; here its inverse L⁻¹ is kept (G_AA⁻¹ = L⁻ᵀL⁻¹), which gains one row
+when a predictor enters (w = L⁻¹ g_j, d = √(G_jj − wᵀw), new row (−wᵀL⁻¹, 1) / d) and is
+refactored when one leaves (rare), for all regressions of a batch in lockstep: one numpy
+operation per step for the whole batch instead of one Python iteration per regression.
 
 The selection (``LassoLarsIC.fit``)
 -----------------------------------
