@@ -53,6 +53,36 @@ the coefficient magnitudes do). Then
 Both need more time points than regressors and a non-singular covariance; otherwise
 :class:`~bench.types.DataError` is raised.
 
+Decision by a coefficient threshold (``var-lingam``, ``coef_threshold``)
+------------------------------------------------------------------------
+Users of the ``lingam`` package (Ikeuchi, Ide, Zeng, Maeda & Shimizu 2023, the LiNGAM
+project's own library) read a VAR-LiNGAM graph off the coefficients fitted on their data as
+given, drawing an edge where |B_τ[i, j]| exceeds a lower limit (its tutorials and ``make_dot``
+use ``lower_limit=0.05``). With ``coef_threshold=c`` (default ``None``: the adaptive-lasso
+decision above) the series are only centred (the VAR has no constant; NetSim series are
+already zero-mean, so this is the data as given), not scaled, and
+
+    adjacency_[i, j] = OR_τ |B_τ[j, i]| > c,    scores_[i, j] = max_τ |B_τ[j, i]|,
+
+with B_τ as fitted by causal-learn with the same ``lags``, ``ic`` and ``prune`` (pruned
+coefficients are thresholded when ``prune=True``). The scores are then unstandardised
+coefficients in the units of the data (effect of one unit of x_i on x_j), not comparable
+across nodes of different scales, and the decision depends on those scales: that is the
+practice this option reproduces, not a recommendation.
+
+Implementations (``impl``)
+--------------------------
+``impl="reference"`` calls causal-learn (``DirectLiNGAM``, ``VARLiNGAM``) as installed.
+``impl="fast"`` (default) runs :mod:`bench.methods._lingam_fast`: the causal-order search
+vectorised over all candidate pairs, every adaptive-lasso regression of a fit from one QR and
+one batched LARS-lasso path (:mod:`bench.methods._lars`), and the VAR OLS with statsmodels'
+own operations. Every discrete choice (causal order, VAR order, lasso path events, BIC knot) is
+certified to have a margin far above rounding, and whatever is not is recomputed by
+causal-learn / scikit-learn on their exact inputs; so the graphs and causal orders are
+causal-learn's and the coefficients equal them to rounding (≈ 1e-15 absolute on the NetSim
+subjects; tests/methods/test_lingam.py and tests/benchmarks/speed_lingam.py). ``measure=
+"kernel"`` has no fast path and always runs causal-learn.
+
 References
 ----------
 S. Shimizu, T. Inazumi, Y. Sogawa, A. Hyvärinen, Y. Kawahara, T. Washio, P. O. Hoyer, K. Bollen
@@ -60,7 +90,8 @@ S. Shimizu, T. Inazumi, Y. Sogawa, A. Hyvärinen, Y. Kawahara, T. Washio, P. O. 
 ratios for estimation of non-Gaussian structural equation models, JMLR 14, 111–152.
 A. Hyvärinen, K. Zhang, S. Shimizu, P. O. Hoyer (2010), Estimation of a structural vector
 autoregression model using non-Gaussianity, JMLR 11, 1709–1731. Implementation: Y. Zheng et al.
-(2024), causal-learn, JMLR 25(60).
+(2024), causal-learn, JMLR 25(60). T. Ikeuchi, M. Ide, Y. Zeng, T. N. Maeda, S. Shimizu (2023),
+Python package for causal discovery based on LiNGAM, JMLR 24(14).
 """
 
 from __future__ import annotations
@@ -77,11 +108,13 @@ from bench.methods._graph import (
     summarize_lags,
     zero_diagonal,
 )
+from bench.methods._lingam_fast import FastStats, direct_lingam_fast, var_lingam_fast
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
 from bench.types import DataError, FitContext
 
 ICS = ("aic", "bic", "hqic", "fpe")
+IMPLS = ("fast", "reference")
 _CAUSALLEARN = "implementation: Zheng et al. (2024), causal-learn, JMLR 25(60)"
 
 
@@ -91,6 +124,46 @@ def lingam_to_bench(b: np.ndarray) -> np.ndarray:
     Works on one ``(N, N)`` matrix or a stack ``(L, N, N)``: transposes the last two axes.
     """
     return np.swapaxes(np.asarray(b, dtype=np.float64), -1, -2).copy()
+
+
+def _check_impl(method: str, impl: Any) -> None:
+    if impl not in IMPLS:
+        raise ValueError(f"{method}: impl must be one of {IMPLS}, got {impl!r}")
+
+
+def fit_direct_lingam(
+    x: np.ndarray, measure: str = "pwling", impl: str = "fast"
+) -> tuple[np.ndarray, list[int], dict[str, int]]:
+    """causal-learn ``DirectLiNGAM(measure).fit(x)`` by ``impl``: ``(B, causal_order, stats)``.
+
+    ``B[i, j]`` is the effect of x_j on x_i (causal-learn's row = child layout); ``stats``
+    counts what the fast path left to the reference (empty for the reference).
+    """
+    if impl == "fast" and measure == "pwling":
+        stats = FastStats()
+        b, order = direct_lingam_fast(x, stats)
+        return b, order, stats.as_dict()
+    from causallearn.search.FCMBased.lingam import DirectLiNGAM as _DirectLiNGAM
+
+    model = _DirectLiNGAM(measure=measure).fit(x)
+    return np.asarray(model.adjacency_matrix_), [int(k) for k in model.causal_order_], {}
+
+
+def fit_var_lingam(
+    x: np.ndarray, lags: int, ic: str | None, prune: bool, impl: str = "fast"
+) -> tuple[np.ndarray, list[int], dict[str, int]]:
+    """causal-learn ``VARLiNGAM(lags, ic, prune).fit(x)`` by ``impl``: ``(B_taus, order, stats)``.
+
+    ``B_taus[τ][i, j]`` is the effect of x_j at t − τ on x_i at t (row = child), τ = 0..p.
+    """
+    if impl == "fast":
+        stats = FastStats()
+        b_taus, order, _ = var_lingam_fast(x, lags, ic, prune, stats)
+        return b_taus, order, stats.as_dict()
+    from causallearn.search.FCMBased.lingam import VARLiNGAM as _VARLiNGAM
+
+    model = _VARLiNGAM(lags=lags, criterion=ic, prune=prune).fit(x)
+    return np.asarray(model.adjacency_matrices_), [int(k) for k in model.causal_order_], {}
 
 
 @register_method(
@@ -115,17 +188,21 @@ class DirectLiNGAM(Estimator):
     Parameters
     ----------
     measure : causal-learn's independence measure for the causal order, ``"pwling"`` (default)
-        or ``"kernel"`` (much slower).
+        or ``"kernel"`` (much slower; always by causal-learn).
+    impl : ``"fast"`` (default; equal to causal-learn, see the module docstring) or
+        ``"reference"`` (causal-learn itself).
     """
 
-    def __init__(self, *, measure: str = "pwling") -> None:
+    def __init__(self, *, measure: str = "pwling", impl: str = "fast") -> None:
         self.measure = measure
+        self.impl = impl
 
     def check_params(self) -> None:
         if self.measure not in ("pwling", "kernel"):
             raise ValueError(
                 f"direct-lingam: measure must be 'pwling' or 'kernel', got {self.measure!r}"
             )
+        _check_impl("direct-lingam", self.impl)
 
     def fit(self, X: Any, context: FitContext | None = None) -> DirectLiNGAM:
         self.check_params()
@@ -138,13 +215,11 @@ class DirectLiNGAM(Estimator):
                 f"nodes (needs at least N + 2 = {n + 2})"
             )
         check_full_rank(x, name, "direct-lingam")
-        from causallearn.search.FCMBased.lingam import DirectLiNGAM as _DirectLiNGAM
-
-        model = _DirectLiNGAM(measure=self.measure).fit(standardize(x))
-        b = zero_diagonal(lingam_to_bench(model.adjacency_matrix_))
+        b, order, stats = fit_direct_lingam(standardize(x), self.measure, self.impl)
+        b = zero_diagonal(lingam_to_bench(b))
         self.adjacency_ = b != 0
         self.scores_ = np.abs(b)
-        self.extra_ = {"causal_order": [int(k) for k in model.causal_order_]}
+        self.extra_ = {"causal_order": order, "impl": self.impl, **stats}
         return self
 
 
@@ -174,18 +249,41 @@ class VARLiNGAM(Estimator):
     ic : criterion for the order among 1..lags (``"bic"``, ``"aic"``, ``"hqic"``, ``"fpe"``) or
         ``None`` to use ``lags``.
     prune : adaptive-lasso pruning of B_0..B_p (without it the lagged B_τ are dense).
+    coef_threshold : ``None`` (default: the decision is a non-zero standardised coefficient) or
+        a positive float: fit on the centred, unscaled series and decide |B_τ| > threshold
+        (the ``lingam`` package's practice; see the module docstring).
+    impl : ``"fast"`` (default; equal to causal-learn, see the module docstring) or
+        ``"reference"`` (causal-learn itself).
     """
 
-    def __init__(self, *, lags: int = 1, ic: str | None = "bic", prune: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        lags: int = 1,
+        ic: str | None = "bic",
+        prune: bool = True,
+        coef_threshold: float | None = None,
+        impl: str = "fast",
+    ) -> None:
         self.lags = lags
         self.ic = ic
         self.prune = prune
+        self.coef_threshold = coef_threshold
+        self.impl = impl
 
     def check_params(self) -> None:
         if not isinstance(self.lags, int) or isinstance(self.lags, bool) or self.lags < 1:
             raise ValueError(f"var-lingam: lags must be an integer >= 1, got {self.lags!r}")
         if self.ic is not None and self.ic not in ICS:
             raise ValueError(f"var-lingam: ic must be one of {ICS} or None, got {self.ic!r}")
+        c = self.coef_threshold
+        if c is not None and (
+            isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c < np.inf
+        ):
+            raise ValueError(
+                f"var-lingam: coef_threshold must be None or a positive number, got {c!r}"
+            )
+        _check_impl("var-lingam", self.impl)
 
     def fit(self, X: Any, context: FitContext | None = None) -> VARLiNGAM:
         self.check_params()
@@ -200,20 +298,23 @@ class VARLiNGAM(Estimator):
                 f"nodes (needs at least N·(p + 1) + p + 2 = {need})"
             )
         check_full_rank(x, name, "var-lingam")
-        from causallearn.search.FCMBased.lingam import VARLiNGAM as _VARLiNGAM
-
-        model = _VARLiNGAM(lags=p, criterion=self.ic, prune=bool(self.prune))
+        thr = self.coef_threshold
+        data = standardize(x) if thr is None else x - x.mean(axis=0)
         try:
-            model.fit(standardize(x))
+            b_taus, order, stats = fit_var_lingam(data, p, self.ic, bool(self.prune), self.impl)
         except np.linalg.LinAlgError:
             raise DataError(
                 f"{name}: the VAR regressors are singular (collinear nodes); VAR-LiNGAM cannot run"
             ) from None
-        lag_b = lingam_to_bench(model.adjacency_matrices_)  # (p_used + 1, N, N), bench order
-        self.scores_, self.adjacency_, self.lag_scores_ = summarize_lags(np.abs(lag_b), lag_b != 0)
+        lag_b = lingam_to_bench(b_taus)  # (p_used + 1, N, N), bench order
+        decided = lag_b != 0 if thr is None else np.abs(lag_b) > float(thr)
+        self.scores_, self.adjacency_, self.lag_scores_ = summarize_lags(np.abs(lag_b), decided)
         self.extra_ = {
             "lags_used": int(lag_b.shape[0] - 1),
-            "causal_order": [int(k) for k in model.causal_order_],
+            "causal_order": order,
             "prune": bool(self.prune),
+            "coef_threshold": None if thr is None else float(thr),
+            "impl": self.impl,
+            **stats,
         }
         return self
