@@ -6,7 +6,8 @@ Run from the repository root::
 
 Prints, for smith:1 (50 subjects × 200 × 5):
 
-1. the default CPU configuration (``brainec-llm`` defaults, backbone SmolLM2-135M GGUF):
+1. the default CPU configuration (``brainec-llm`` defaults, i.e. the ``cpu`` preset, backbone
+   SmolLM2-135M GGUF; not the paper's configuration, see the printed label):
    backbone load time, seconds per epoch, total time, peak memory (process max RSS), the
    honest F1 (final model, eval mode) and the **oracle** best F1 over epochs (the reference's
    protocol: per-epoch training-mode A, best epoch picked against the truth; labelled oracle);
@@ -92,6 +93,7 @@ def main() -> int:
         ]
         f1s = [e["f1"] for e in per_epoch]
         best = int(np.argmax(f1s))
+        print(f"configuration: {ex['label']}")
         print(
             f"backbone {ex['backbone']}: {ex['backbone_layers']} of "
             f"{ex['backbone_layers_total']} layers, width {ex['backbone_width']}, "
@@ -124,6 +126,7 @@ def main() -> int:
         print("truth:\n" + str(truth.astype(int)))
         out["main"] = {
             "params": params,
+            "label": ex["label"],
             "total_fit_s": total,
             "facts": {k: v for k, v in ex.items() if not isinstance(v, np.ndarray)},
             "honest": {k: m[k] for k in ("f1", "precision", "recall", "shd", "shd_fpfn", "auroc")},
@@ -149,7 +152,7 @@ def main() -> int:
 
     # ---- the backbone part alone (forward + backward), real shapes
     spec = bb.resolve_backbone(args.backbone)
-    layers = est.llm_layers
+    layers = est.resolved_params(n)["llm_layers"]
     lb = bb.load_backbone(spec, layers, device="cpu", dtype=torch.float32)
     from bench.methods.brainec_llm.prompt import (
         build_messages,
