@@ -77,8 +77,7 @@ PRESET_FIELDS = ("backbone", "llm_layers", "epochs", "alpha_dag", "load_in_4bit"
 _NOT_LABELLED = frozenset(
     {"preset", *PRESET_FIELDS, "dtype", "device", "prompt_sharing", "random_state", "contrastive"}
 )
-
-
+# parameters whose ablation value (0 / False) is named in front of the label instead
 _TAGGED = frozenset({"use_prompt", "down_sampling_layers", "alpha_cons"})
 
 

@@ -46,6 +46,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--skip-main", action="store_true", help="only the prompt-sharing ratio")
     ap.add_argument(
+        "--skip-sharing", action="store_true", help="only the default fit, no prompt-sharing ratio"
+    )
+    ap.add_argument(
         "--ratio-subjects",
         type=int,
         default=None,
@@ -134,6 +137,12 @@ def main() -> int:
             "oracle_best_epoch": best + 1,
             "oracle_f1_per_epoch": f1s,
         }
+
+    if args.skip_sharing:
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(out, fh, indent=1, default=float)
+        return 0
 
     # ---- prompt sharing vs repetition: one epoch each, same process, same settings
     ratio_params = {**params, "epochs": 1}
