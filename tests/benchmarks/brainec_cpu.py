@@ -15,6 +15,9 @@ Prints, for smith:1 (50 subjects × 200 × 5):
    prompt prefix shared vs repeated B·N times (whole-step ratio), and the backbone call alone
    (forward + backward) on the real shapes (backbone-part ratio).
 
+``--subjects S`` fits on the first S subjects only and ``--skip-sharing`` leaves out part 2: a
+reduced measurement for a busy machine (its F1 is not smith:1's; say so when reporting it).
+
 Timings are wall-clock on whatever machine runs it; the numbers reported in the README
 section came from a shared 2-core CPU and are noisy (other jobs ran at the same time).
 """
@@ -43,6 +46,9 @@ def main() -> int:
     ap.add_argument("--backbone", default="smollm2")
     ap.add_argument("--dataset", default="smith:1")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--subjects", type=int, default=None, help="fit on the first S subjects (default: all)"
+    )
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--skip-main", action="store_true", help="only the prompt-sharing ratio")
     ap.add_argument(
@@ -80,13 +86,14 @@ def main() -> int:
     if args.layers is not None:
         params["llm_layers"] = args.layers
     est = BrainECLLM(**params)
-    s, (t, n) = len(ds.series), ds.series[0].shape
+    series = ds.series[: args.subjects] if args.subjects else ds.series
+    s, (t, n) = len(series), series[0].shape
     print(f"dataset {ds.name}: {s} subjects x {t} x {n}; torch threads {torch.get_num_threads()}")
     out: dict = {"dataset": ds.name, "threads": torch.get_num_threads()}
 
     if not args.skip_main:
         t0 = time.perf_counter()
-        est.fit(ds.series, ctx)
+        est.fit(series, ctx)
         total = time.perf_counter() - t0
         ex = est.extra_
         m = compute_metrics(truth, est.adjacency_, est.scores_)

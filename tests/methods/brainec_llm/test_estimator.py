@@ -340,6 +340,22 @@ def test_paper_presets_run_on_a_folder_checkpoint(tiny_folder: Path, chain) -> N
     assert est.extra_["loss_parts"][0]["dag"] >= 0  # computed, weighted by 0
 
 
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variants_fit_under_a_paper_preset(name: str, tiny_folder: Path, chain) -> None:
+    """Each ablation keeps its own setting under a paper preset; the rest comes from it."""
+    small = dict(backbone=str(tiny_folder), load_in_4bit=False, epochs=1, num_tokens=20, lora_r=4)
+    est = METHODS[name].make(preset="paper-smith", **small)
+    est.fit(chain[:2], FitContext(dataset="chain", seed=0))
+    p = est.extra_["params"]
+    ((key, value),) = VARIANTS[name].items()
+    assert p[key] == value and p["preset"] == "paper-smith" and p["alpha_dag"] == 100
+    assert p["llm_layers"] == (0 if name == "brainec-llm-no-llm" else 24)
+    tag = {"no-llm": "w/o LLM", "no-prompt": "w/o prompt", "one-scale": "one scale"}
+    assert est.extra_["label"].startswith(
+        f"BrainEC-LLM {tag.get(name.removeprefix('brainec-llm-'), 'w/o contrastive')} ("
+    )
+
+
 LLAMA = "/models/Meta-Llama-3-8B-Instruct"
 LABELS = {
     "cpu": "SmolLM2-135M ×4, 8 ep.",
