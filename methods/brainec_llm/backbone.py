@@ -12,7 +12,8 @@ Backbone specs (``backbone=`` of the estimator); nothing is ever downloaded:
   ChatML chat template; for tests, built in memory in milliseconds;
 * a folder: any local Llama-family checkpoint (``config.json`` + weights + tokenizer, e.g.
   Meta-Llama-3-8B-Instruct for the paper setting), or a folder holding one ``.gguf`` file, or a
-  ``.gguf`` file path.
+  ``.gguf`` file path. Only a folder can be loaded in 4 bits (``load_in_4bit``, CUDA and
+  bitsandbytes), with the reference's recipe (:func:`folder_load_kwargs`).
 
 A configured backbone that is missing raises :class:`bench.types.UnavailableError` with the
 reason; it is never swapped for another. :func:`backbone_status` says what ``bench doctor``
@@ -116,6 +117,27 @@ def resolve_backbone(backbone: str) -> BackboneSpec:
         f"BrainEC-LLM: backbone folder {str(p)!r} has no config.json (and not exactly one .gguf "
         "file): not a transformers checkpoint"
     )
+
+
+def short_name(backbone: str | None) -> str:
+    """A short display name of a backbone spec, without loading or checking anything.
+
+    ``"auto"`` is resolved from ``$BENCH_LLM_PATH`` as :func:`resolve_backbone` does;
+    ``"smollm2"`` is ``SmolLM2-135M``; a folder gives its name, a ``.gguf`` file its stem;
+    ``None`` (a paper preset with no checkpoint configured) says so.
+    """
+    if backbone is None:
+        return "Llama (checkpoint not set)"
+    if backbone == "auto":
+        env = os.environ.get(ENV_VAR, "").strip()
+        return short_name(env or "smollm2")
+    if backbone == "smollm2":
+        return "SmolLM2-135M"
+    if backbone == "tiny":
+        return "tiny random Llama"
+    path = Path(backbone).expanduser()
+    name = path.stem if path.suffix == ".gguf" else path.name
+    return name or backbone
 
 
 def backbone_status() -> list[tuple[str, bool, str]]:
@@ -231,6 +253,59 @@ def _base_decoder(model: Any) -> Any:
     return getattr(model, "model", model)
 
 
+def four_bit_missing(device: str) -> list[str]:
+    """What 4-bit loading lacks here (a CUDA device, the package bitsandbytes); empty if none."""
+    missing = []
+    if not str(device).startswith("cuda"):
+        missing.append(f"a CUDA device (device is {device!r})")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        missing.append("the package bitsandbytes")
+    return missing
+
+
+def folder_load_kwargs(cfg: Any, *, device: str, dtype: Any, load_in_4bit: bool) -> dict[str, Any]:
+    """``from_pretrained`` keyword arguments for a checkpoint folder.
+
+    With ``load_in_4bit`` this is the reference's recipe: a bare ``load_in_4bit=True`` (here
+    ``BitsAndBytesConfig(load_in_4bit=True)``, i.e. transformers' defaults: FP4 weights,
+    float32 compute dtype, no double quantisation) of weights loaded as ``dtype`` (the
+    reference's ``torch_dtype=bfloat16``). :func:`float_unquantized` then does what the
+    reference's ``Model(args).float()`` does to the rest of the backbone.
+    """
+    kwargs: dict[str, Any] = {"config": cfg, "local_files_only": True, "dtype": dtype}
+    if str(device).startswith("cuda"):
+        kwargs["device_map"] = {"": device}  # load straight onto the GPU
+    if load_in_4bit:
+        missing = four_bit_missing(device)
+        if missing:
+            raise UnavailableError(
+                f"BrainEC-LLM: load_in_4bit=True needs {' and '.join(missing)}; pass "
+                "load_in_4bit=False to load the backbone unquantised"
+            )
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True)
+    return kwargs
+
+
+def float_unquantized(model: Any) -> None:
+    """Cast every floating parameter and buffer that is not float32 to float32, in place.
+
+    The reference's ``Model(args).float()``: on a 4-bit backbone the packed weights are
+    integers and stay as they are; the word embeddings, the norms and the rotary tables
+    become float32 (the 4-bit layers compute in float32, transformers' default).
+    """
+    import torch
+
+    for module in model.modules():
+        for p in module.parameters(recurse=False):
+            if p.is_floating_point() and p.dtype != torch.float32:
+                p.data = p.data.float()
+        for name, b in module.named_buffers(recurse=False):
+            if b is not None and b.is_floating_point() and b.dtype != torch.float32:
+                module._buffers[name] = b.float()
+
+
 def load_backbone(
     spec: BackboneSpec,
     n_layers: int,
@@ -249,6 +324,11 @@ def load_backbone(
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    if load_in_4bit and spec.kind != "folder":
+        raise ValueError(
+            f"BrainEC-LLM: load_in_4bit=True needs a checkpoint folder backbone, not the "
+            f"{spec.kind} backbone {spec.name!r}; pass load_in_4bit=False"
+        )
     if spec.kind == "tiny":
         tok = tiny_tokenizer()
         model = tiny_llama(len(tok), n_layers, seed)
@@ -284,20 +364,7 @@ def load_backbone(
             cfg.num_hidden_layers = max(min(n_layers, total), 1)
             if getattr(cfg, "layer_types", None):
                 cfg.layer_types = cfg.layer_types[: cfg.num_hidden_layers]
-            kwargs: dict[str, Any] = {"config": cfg, "local_files_only": True, "dtype": dtype}
-            if device.startswith("cuda"):
-                kwargs["device_map"] = {"": device}  # load straight onto the GPU
-            if load_in_4bit:
-                if importlib.util.find_spec("bitsandbytes") is None or device != "cuda":
-                    raise UnavailableError(
-                        "BrainEC-LLM: load_in_4bit=True needs CUDA and the package bitsandbytes"
-                    )
-                from transformers import BitsAndBytesConfig
-
-                # transformers' defaults otherwise (FP4), as the reference's bare load_in_4bit
-                kwargs["quantization_config"] = BitsAndBytesConfig(
-                    load_in_4bit=True, bnb_4bit_compute_dtype=dtype
-                )
+            kwargs = folder_load_kwargs(cfg, device=device, dtype=dtype, load_in_4bit=load_in_4bit)
             tok = AutoTokenizer.from_pretrained(spec.path, local_files_only=True)
             full = AutoModelForCausalLM.from_pretrained(spec.path, **kwargs)
         except UnavailableError:
@@ -312,7 +379,9 @@ def load_backbone(
         tok.pad_token = tok.eos_token
     for p in model.parameters():
         p.requires_grad_(False)
-    if not load_in_4bit:
+    if load_in_4bit:
+        float_unquantized(model)
+    else:
         model = model.to(device=device, dtype=dtype)
     model.config.use_cache = False
     return LoadedBackbone(

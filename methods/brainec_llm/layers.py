@@ -84,28 +84,48 @@ class TokenEmbedding(nn.Module):
 
 
 class PatchEmbedding(nn.Module):
-    """Series ``[M, T]`` → patch tokens ``[M, L, D]`` (replication pad by stride, unfold)."""
+    """Series ``[M, T]`` → patch tokens ``[M, L, D]`` (replication pad by stride, unfold).
 
-    def __init__(self, d_model: int, patch_len: int, stride: int, dropout: float) -> None:
+    ``input_dtype=torch.bfloat16`` rounds the series to bfloat16 before patching and casts the
+    patches back to float32 for the token embedding, as the reference's CUDA path does
+    (``patch_embedding(x.to(bfloat16))``, whose ``TokenEmbedding`` casts to float32); the
+    gradient into the series is then rounded to bfloat16 too. ``None``: no cast.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        patch_len: int,
+        stride: int,
+        dropout: float,
+        input_dtype: torch.dtype | None = None,
+    ) -> None:
         super().__init__()
         self.patch_len = patch_len
         self.stride = stride
+        self.input_dtype = input_dtype
         self.value = TokenEmbedding(patch_len, d_model)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x [M, T]
+        if self.input_dtype is not None:
+            x = x.to(self.input_dtype)
         x = F.pad(x.unsqueeze(1), (0, self.stride), mode="replicate").squeeze(1)
         x = x.unfold(-1, self.patch_len, self.stride)  # [M, L, P]
-        return self.dropout(self.value(x))
+        return self.dropout(self.value(x.to(self.value.conv.weight.dtype)))
 
 
-def _grouped_ffn(groups: int, width: int, hidden: int, dropout: float) -> nn.Module:
-    """Pointwise ``Conv1d`` FFN ``width → hidden → width`` applied to each of ``groups``."""
+def _pointwise_ffn(channels: int, hidden: int, groups: int, dropout: float) -> nn.Sequential:
+    """Grouped pointwise ``Conv1d`` FFN ``channels → hidden → channels`` in ``groups`` groups.
+
+    ModernTCN order, as the reference: ``conv → dropout → GELU → conv → dropout`` (dropout
+    before the activation).
+    """
     return nn.Sequential(
-        nn.Conv1d(groups * width, groups * hidden, 1, groups=groups),
-        nn.GELU(),
+        nn.Conv1d(channels, hidden, 1, groups=groups),
         nn.Dropout(dropout),
-        nn.Conv1d(groups * hidden, groups * width, 1, groups=groups),
+        nn.GELU(),
+        nn.Conv1d(hidden, channels, 1, groups=groups),
         nn.Dropout(dropout),
     )
 
@@ -114,10 +134,17 @@ class GroupFFN(nn.Module):
     """ModernTCN-style block mapping ``[B, N, T_in]`` → ``[B, N, T_out]`` (reference §3).
 
     Patch embedding (P, S, D) → depthwise Conv1d over patches (N·D channels, kernel
-    ``kernel_size``) → BatchNorm1d(D) → ConvFFN1 (pointwise, groups=N: per node) → ConvFFN2
-    (pointwise, groups=D: mixes nodes per feature) → residual with the embedded input →
-    ``Linear(D → P)`` per patch, flatten ``L·P`` → ``Linear(L·P → T_out)`` (the reference's
+    ``kernel_size``) → BatchNorm1d(D) → ConvFFN1 → ConvFFN2 → residual with the embedded input
+    → ``Linear(D → P)`` per patch, flatten ``L·P`` → ``Linear(L·P → T_out)`` (the reference's
     ``Conv1d(k=1)`` over that axis, which is the same map).
+
+    The two FFNs are the reference's pointwise convolutions, both ``N·D → N·d_ff → N·D``:
+
+    * ConvFFN1, ``groups=N`` on the node-major layout (channel ``n·D + d``): per node a feature
+      mixing ``D → d_ff → D``;
+    * ConvFFN2, ``groups=D`` on the feature-major layout (channel ``d·N + n``): per feature a
+      node mixing ``N → N·d_ff/D → N`` (``N → N → N`` at the reference's ``d_ff = D = 32``).
+      This is a path between nodes outside A. ``N·d_ff`` must be a multiple of ``D``.
     """
 
     def __init__(
@@ -135,12 +162,17 @@ class GroupFFN(nn.Module):
     ) -> None:
         super().__init__()
         n, d = n_nodes, d_model
+        if (n * d_ff) % d:
+            raise ValueError(
+                f"GroupFFN: N·d_ff = {n}·{d_ff} must be a multiple of d_model = {d} "
+                "(ConvFFN2 has d_model groups)"
+            )
         self.n, self.d = n, d
         self.embed = PatchEmbedding(d_model, patch_len, stride, dropout)
         self.dw = nn.Conv1d(n * d, n * d, kernel_size, padding=kernel_size // 2, groups=n * d)
         self.norm = nn.BatchNorm1d(d)
-        self.ffn1 = _grouped_ffn(n, d, d_ff, dropout)  # per node
-        self.ffn2 = _grouped_ffn(d, n, d_ff, dropout)  # per feature, across nodes
+        self.ffn1 = _pointwise_ffn(n * d, n * d_ff, groups=n, dropout=dropout)  # per node
+        self.ffn2 = _pointwise_ffn(n * d, n * d_ff, groups=d, dropout=dropout)  # per feature
         n_patch = n_patches(t_in, patch_len, stride)
         self.head = nn.Linear(d, patch_len)
         self.out = nn.Linear(n_patch * patch_len, t_out)
@@ -265,11 +297,11 @@ class OutProjection(nn.Module):
     """Backbone output ``[B·N, ΣL_i, d_llm]`` → S series ``[B, T_i, N]``.
 
     ``Linear(d_llm → D)``, split per scale, flatten ``L_i·D``, per-scale
-    ``Linear(L_i·D → T_i)``.
+    ``Linear(L_i·D → T_i)``; no dropout (as the reference).
     """
 
     def __init__(
-        self, d_llm: int, d_model: int, patch_counts: list[int], lengths: list[int], dropout: float
+        self, d_llm: int, d_model: int, patch_counts: list[int], lengths: list[int]
     ) -> None:
         super().__init__()
         self.patch_counts = patch_counts
@@ -277,13 +309,12 @@ class OutProjection(nn.Module):
         self.heads = nn.ModuleList(
             nn.Linear(lp * d_model, t) for lp, t in zip(patch_counts, lengths, strict=True)
         )
-        self.dropout = nn.Dropout(dropout)
 
     def forward(self, h: torch.Tensor, batch: int, n_nodes: int) -> list[torch.Tensor]:
         h = self.proj(h)  # [B·N, ΣL, D]
         out = []
         for part, head in zip(torch.split(h, self.patch_counts, dim=1), self.heads, strict=True):
-            y = self.dropout(head(part.reshape(batch, n_nodes, -1)))  # [B, N, T_i]
+            y = head(part.reshape(batch, n_nodes, -1))  # [B, N, T_i]
             out.append(y.transpose(1, 2))
         return out
 

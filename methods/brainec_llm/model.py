@@ -4,7 +4,8 @@ Forward pass for a batch ``x [B, T, N]`` (B subjects, full series):
 
 1. instance normalisation (statistics kept for de-normalisation);
 2. multiscale decomposition mixing → S series ``[B, T_i, N]``, ``T_i = ⌊T/2^i⌋``;
-3. per scale: patch embedding (shared) → ``[B·N, L_i, D]``; reprogramming (shared) against
+3. per scale (rounded to bfloat16 first with a bf16 backbone, as the reference on CUDA):
+   patch embedding (shared) → ``[B·N, L_i, D]``; reprogramming (shared) against
    the text prototypes ``E' = (W_map · E_vocabᵀ)ᵀ`` → ``[B·N, L_i, d_llm]``;
 4. backbone on ``[prompt | scale 0 | ... | scale S−1]`` (``inputs_embeds``, causal), prompt
    positions dropped; the prompt prefix is run once and shared (see
@@ -59,6 +60,9 @@ class ModelConfig:
     dropout: float = 0.01
     num_tokens: int = 1000
     temperature: float = 0.2
+    # "bfloat16": round each scale to bf16 before the patch embedding (the reference's CUDA
+    # path, used with a bf16 backbone); "float32": no cast
+    scale_dtype: str = "float32"
 
 
 class BrainECLLMNet(nn.Module):
@@ -86,11 +90,10 @@ class BrainECLLMNet(nn.Module):
             dropout=cfg.dropout,
         )
         self.mapping = nn.Linear(cfg.vocab_size, cfg.num_tokens)
-        self.patch = PatchEmbedding(cfg.d_model, cfg.patch_len, cfg.stride, cfg.dropout)
+        cast = torch.bfloat16 if cfg.scale_dtype == "bfloat16" else None
+        self.patch = PatchEmbedding(cfg.d_model, cfg.patch_len, cfg.stride, cfg.dropout, cast)
         self.reprogram = Reprogramming(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.d_llm)
-        self.out_proj = OutProjection(
-            cfg.d_llm, cfg.d_model, self.patch_counts, self.lengths, cfg.dropout
-        )
+        self.out_proj = OutProjection(cfg.d_llm, cfg.d_model, self.patch_counts, self.lengths)
         self.contrastive = CrossScaleContrastive(self.lengths, cfg.temperature)
         self.recon = ReconstructionMix(self.lengths)
         self.ec_head = NodeAttention(

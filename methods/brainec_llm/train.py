@@ -3,9 +3,14 @@
 Training (reference §7): all subjects of a dataset, batches of ``batch_size`` whole subjects,
 shuffled every epoch; Adam (lr 1e-3, default betas, no weight decay, no clipping) over every
 trainable parameter; ``CosineAnnealingLR(T_max=20, eta_min=1e-8)`` stepped once per epoch (so
-the rate oscillates with a period of 40 epochs over longer runs, as in the reference). bf16
-backbone on CUDA, float32 everywhere on CPU (``dtype`` overrides: a bf16 backbone on CPU is how
-the tests exercise the GPU's dtype path); the trainable heads and LoRA adapters are float32.
+the rate oscillates with a period of 40 epochs over longer runs, as in the reference).
+
+Dtypes: the backbone is loaded as bfloat16 on CUDA and float32 on CPU (``dtype`` overrides: a
+bf16 backbone on CPU is how the tests exercise the GPU's dtype path). With a bf16 backbone each
+scale is rounded to bf16 before the patch embedding, as the reference on CUDA. With
+``load_in_4bit`` the reference's recipe applies (FP4 weights, float32 compute, the rest of the
+backbone cast to float32; :func:`backbone.folder_load_kwargs`). The trainable heads and the
+LoRA adapters are float32 in every case.
 
 Evaluation protocols (both recorded):
 
@@ -184,7 +189,12 @@ def _train(
             targets=list(cfg.lora_targets),
         )
     mcfg = ModelConfig(
-        n_nodes=n, t=t, d_llm=loaded.hidden_size, vocab_size=loaded.vocab_size, **cfg.model
+        n_nodes=n,
+        t=t,
+        d_llm=loaded.hidden_size,
+        vocab_size=loaded.vocab_size,
+        scale_dtype="bfloat16" if dtype == torch.bfloat16 else "float32",
+        **cfg.model,
     )
     net = BrainECLLMNet(mcfg, backbone, word_emb)
     # heads are created in float32; only move them (the backbone keeps its dtype)
@@ -263,6 +273,9 @@ def _train(
             "backbone_width": loaded.hidden_size,
             "device": device,
             "dtype": str(dtype).replace("torch.", ""),
+            "backbone_compute_dtype": str(word_emb.dtype).replace("torch.", ""),
+            "load_in_4bit": bool(cfg.load_in_4bit),
+            "scale_dtype": mcfg.scale_dtype,
             "trainable_params": n_trainable,
             "lora_params": n_lora,
             "prompt_tokens": prompt_len,

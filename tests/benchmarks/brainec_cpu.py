@@ -6,13 +6,17 @@ Run from the repository root::
 
 Prints, for smith:1 (50 subjects × 200 × 5):
 
-1. the default CPU configuration (``brainec-llm`` defaults, backbone SmolLM2-135M GGUF):
+1. the default CPU configuration (``brainec-llm`` defaults, i.e. the ``cpu`` preset, backbone
+   SmolLM2-135M GGUF; not the paper's configuration, see the printed label):
    backbone load time, seconds per epoch, total time, peak memory (process max RSS), the
    honest F1 (final model, eval mode) and the **oracle** best F1 over epochs (the reference's
    protocol: per-epoch training-mode A, best epoch picked against the truth; labelled oracle);
 2. the prompt-sharing speed-up, measured in the same process: one training epoch with the
    prompt prefix shared vs repeated B·N times (whole-step ratio), and the backbone call alone
    (forward + backward) on the real shapes (backbone-part ratio).
+
+``--subjects S`` fits on the first S subjects only and ``--skip-sharing`` leaves out part 2: a
+reduced measurement for a busy machine (its F1 is not smith:1's; say so when reporting it).
 
 Timings are wall-clock on whatever machine runs it; the numbers reported in the README
 section came from a shared 2-core CPU and are noisy (other jobs ran at the same time).
@@ -42,8 +46,14 @@ def main() -> int:
     ap.add_argument("--backbone", default="smollm2")
     ap.add_argument("--dataset", default="smith:1")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--subjects", type=int, default=None, help="fit on the first S subjects (default: all)"
+    )
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--skip-main", action="store_true", help="only the prompt-sharing ratio")
+    ap.add_argument(
+        "--skip-sharing", action="store_true", help="only the default fit, no prompt-sharing ratio"
+    )
     ap.add_argument(
         "--ratio-subjects",
         type=int,
@@ -76,13 +86,14 @@ def main() -> int:
     if args.layers is not None:
         params["llm_layers"] = args.layers
     est = BrainECLLM(**params)
-    s, (t, n) = len(ds.series), ds.series[0].shape
+    series = ds.series[: args.subjects] if args.subjects else ds.series
+    s, (t, n) = len(series), series[0].shape
     print(f"dataset {ds.name}: {s} subjects x {t} x {n}; torch threads {torch.get_num_threads()}")
     out: dict = {"dataset": ds.name, "threads": torch.get_num_threads()}
 
     if not args.skip_main:
         t0 = time.perf_counter()
-        est.fit(ds.series, ctx)
+        est.fit(series, ctx)
         total = time.perf_counter() - t0
         ex = est.extra_
         m = compute_metrics(truth, est.adjacency_, est.scores_)
@@ -92,6 +103,7 @@ def main() -> int:
         ]
         f1s = [e["f1"] for e in per_epoch]
         best = int(np.argmax(f1s))
+        print(f"configuration: {ex['label']}")
         print(
             f"backbone {ex['backbone']}: {ex['backbone_layers']} of "
             f"{ex['backbone_layers_total']} layers, width {ex['backbone_width']}, "
@@ -124,6 +136,7 @@ def main() -> int:
         print("truth:\n" + str(truth.astype(int)))
         out["main"] = {
             "params": params,
+            "label": ex["label"],
             "total_fit_s": total,
             "facts": {k: v for k, v in ex.items() if not isinstance(v, np.ndarray)},
             "honest": {k: m[k] for k in ("f1", "precision", "recall", "shd", "shd_fpfn", "auroc")},
@@ -131,6 +144,12 @@ def main() -> int:
             "oracle_best_epoch": best + 1,
             "oracle_f1_per_epoch": f1s,
         }
+
+    if args.skip_sharing:
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(out, fh, indent=1, default=float)
+        return 0
 
     # ---- prompt sharing vs repetition: one epoch each, same process, same settings
     ratio_params = {**params, "epochs": 1}
@@ -149,7 +168,7 @@ def main() -> int:
 
     # ---- the backbone part alone (forward + backward), real shapes
     spec = bb.resolve_backbone(args.backbone)
-    layers = est.llm_layers
+    layers = est.resolved_params(n)["llm_layers"]
     lb = bb.load_backbone(spec, layers, device="cpu", dtype=torch.float32)
     from bench.methods.brainec_llm.prompt import (
         build_messages,

@@ -38,8 +38,9 @@ def test_smollm2_gguf_loads_offline() -> None:
 @pytest.mark.xfail(
     strict=False,
     reason="measured (tests/benchmarks/brainec_canary.py, README): the model as specified "
-    "does not orient the chain; 0/3 seeds with the reference losses at 30 and 150 epochs, "
-    "4 of 27 runs over all loss configurations and SmolLM2 (coin-flip rate: 1 in 4)",
+    "does not orient the chain; with the reference losses 1/3 seeds at 30 epochs (margins "
+    "<= 0.009) and 0/3 at 150, 3 of 18 runs over the loss configurations (4 of 27 before the "
+    "fixes matching the authors' code; coin-flip rate: 1 in 4)",
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_chain_canary_direction(seed: int) -> None:
@@ -53,7 +54,7 @@ def test_chain_canary_direction(seed: int) -> None:
       direction (the root x0 must give its column to someone too).
     * With the reference weights the DAG term (α = 100) dominates: for N = 3 it is near its
       minimum at uniform columns (0.206; the least of 20 000 random column-softmax A is
-      0.194), so A stays within 0.01 of ½ and the order of its entries is noise.
+      0.194), so A stays within 0.02 of ½ and the order of its entries is noise.
     * Without the DAG term A collapses onto a hub (one node the main source of both others);
       the check passes only when the hub happens to be x0, which also draws a false x0 → x2.
 
