@@ -229,11 +229,14 @@ def report(
     out: str | os.PathLike[str] | None = None,
     tracking_uri: str | None = None,
     log_figures: bool = True,
+    log_files: bool = True,
 ) -> ReportResult:
     """Rebuild the tables (and statistics, figures, HTML) from the runs tracked in MLflow.
 
     ``bench report`` as a function; filters take the ``bench run`` grammar. Figures are also
-    logged to their MLflow runs unless ``log_figures=False``.
+    logged to their MLflow runs unless ``log_figures=False``, and the tables, statistics and
+    ``index.html`` to the experiment's ``report | <name>`` run (under ``report/``) unless
+    ``log_files=False``.
     """
     from bench import registry
     from bench.config import DEFAULT_TABLE_METRICS
@@ -241,6 +244,7 @@ def report(
         ReportOptions,
         SubjectSubset,
         build_report,
+        log_report_files,
         open_source,
         select_units,
         split_subject_filter,
@@ -270,7 +274,7 @@ def report(
         title=f"bench report: {name}",
     )
     config = BenchConfig(name=name, results=str(results), tracking_uri=tracking_uri)
-    tracker = Tracker.open(config, results)
+    tracker = Tracker.open(config, results, update_views=False)
     source, cleanup = open_source(tracker.client, tracker.experiment_id)
     target = Path(out) if out is not None else results / "tables" / name
     try:
@@ -294,9 +298,12 @@ def report(
         cleanup()
     if res.figures and log_figures:
         _log_figures(tracker.client, tracker.experiment_id, res.figures, name)
+    if log_files:
+        log_report_files(tracker.client, tracker.experiment_id, target, res.files, name)
     tables = {
         p.relative_to(target).with_suffix("").as_posix(): p.read_text()
         for p in res.files
         if p.suffix == ".md"
     }
-    return ReportResult(tables, res.printed, res.files, res.figures, res.messages, target)
+    messages = [*source.messages, *res.messages]
+    return ReportResult(tables, res.printed, res.files, res.figures, messages, target)

@@ -1,11 +1,13 @@
 """``bench report``: paper-ready tables, statistics, figures and an HTML page from tracked runs.
 
 Data (:class:`MlflowSource`): the experiment's result runs, one per (method, dataset, seed)
-unit: the newest FINISHED run of each unit (the run :meth:`bench.tracking.Tracker.long_frame`
-uses), or, for a unit without one, its newest FAILED run (every fit failed; kept for the
-footnotes). The run metrics give the tables; ``per_subject_metrics.csv`` gives the per-subject
-status (footnotes) and values (statistics, box plots); ``estimates.npz`` the matrices
-(figures); the truths come from :func:`bench.registry.load_dataset`.
+unit: the newest FINISHED run of each unit (by ``bench.logged_at``), or, for a unit without
+one, its newest FAILED run (every fit failed; kept for the footnotes). Each run's
+``per_subject_metrics.csv`` gives the per-subject status (footnotes) and values, from which the
+unit means are made with :func:`bench.aggregate.subject_means` (the tables, exactly as ``bench
+run`` makes them; the metrics logged to MLflow are rounded for display and never used when that
+file exists), the spreads over subjects, the statistics and the box plots; ``estimates.npz``
+the matrices (figures); the truths come from :func:`bench.registry.load_dataset`.
 
 Protocols: results of oracle methods (``MethodInfo.oracle`` or the run's ``bench.oracle`` tag)
 and oracle metrics (``oracle_*``) go to separate tables under ``oracle/``, labelled as such and
@@ -40,6 +42,7 @@ from bench.reports import stats as st
 from bench.reports.html import HtmlPage
 from bench.reports.tables import (
     LAYOUTS,
+    LONG_COLUMNS,
     MISSING,
     Table,
     build_table,
@@ -64,6 +67,7 @@ __all__ = [
     "build_report",
     "cell_notes",
     "log_figures",
+    "log_report_files",
     "run_notes",
     "select_units",
 ]
@@ -135,25 +139,31 @@ class FrameSource:
 class MlflowSource:
     """The result runs of one MLflow experiment; artifacts are downloaded on demand.
 
-    ``units`` and ``long`` are read at construction (one search); :meth:`per_subject` and
-    :meth:`estimates` download ``per_subject_metrics.csv`` / ``estimates.npz`` of the runs
-    asked for into ``cache_dir``; :meth:`truth` loads datasets with
-    :func:`bench.registry.load_dataset` (cached per dataset and seed).
+    ``units`` and ``long`` are read at construction: one search, then every chosen FINISHED
+    run's ``per_subject_metrics.csv`` (downloaded in parallel into ``cache_dir``), from which
+    ``long`` is made by :func:`bench.aggregate.subject_means`, exactly as ``bench run`` makes
+    its tables. The metrics logged to MLflow are rounded for display and are used only for a
+    run without that file (with a note in :attr:`messages`). :meth:`estimates` downloads
+    ``estimates.npz``; :meth:`truth` loads datasets with :func:`bench.registry.load_dataset`
+    (cached per dataset and seed).
     """
 
     def __init__(self, client: Any, experiment_id: str, cache_dir: str | os.PathLike[str]) -> None:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        from bench.tracking import run_metric_rows
+        from bench.aggregate import subject_means
+        from bench.tracking import run_metric_rows, run_order_key
 
         self.client = client
         self.experiment_id = experiment_id
         self.cache = Path(cache_dir)
+        self.messages: list[str] = []
+        self._ps: dict[str, pd.DataFrame | None] = {}
         runs = client.search_runs(
             [experiment_id], filter_string="tags.`bench.kind` = 'result'", max_results=50000
         )
         chosen: dict[tuple[str, str, str], Any] = {}
         failed: dict[tuple[str, str, str], Any] = {}
-        for r in sorted(runs, key=lambda r: r.info.start_time or 0):
+        for r in sorted(runs, key=run_order_key):
             t = r.data.tags
             key = (t.get("bench.method", ""), t.get("bench.dataset", ""), t.get("bench.seed", ""))
             if r.info.status == "FINISHED":
@@ -162,7 +172,7 @@ class MlflowSource:
                 failed[key] = r
         for key, r in failed.items():
             chosen.setdefault(key, r)
-        unit_rows, long_rows = [], []
+        unit_rows = []
         for (method, dataset, seed), r in chosen.items():
             t, logged = r.data.tags, r.data.metrics
             unit_rows.append(
@@ -181,12 +191,26 @@ class MlflowSource:
                     "n_empty": logged.get("n_empty_estimates", 0.0),
                 }
             )
-            if r.info.status != "FINISHED":
-                continue
-            long_rows += run_metric_rows(method, dataset, int(seed), logged)
         self.units = _normalise_units(pd.DataFrame(unit_rows, columns=list(UNIT_COLUMNS)))
-        self.long = pd.DataFrame(
-            long_rows, columns=["method", "dataset", "seed", "metric", "value"]
+        finished = [(k, r) for k, r in chosen.items() if r.info.status == "FINISHED"]
+        self._fetch([r.info.run_id for _, r in finished])
+        frames, fallback = [], []
+        for (method, dataset, seed), r in finished:
+            ps = self._ps.get(r.info.run_id)
+            if ps is None:
+                fallback += run_metric_rows(method, dataset, int(seed), r.data.metrics)
+                continue
+            frames.append(ps.assign(method=method, dataset=dataset, seed=int(seed)))
+        parts = [subject_means(pd.concat(frames, ignore_index=True))] if frames else []
+        if fallback:
+            n = len({(m, d, sd) for m, d, sd, _, _ in fallback})
+            self.messages.append(
+                f"{n} run(s) have no per_subject_metrics.csv: their cells use the metrics "
+                "logged to MLflow, which are rounded to 4 significant digits"
+            )
+            parts.append(pd.DataFrame(fallback, columns=list(LONG_COLUMNS)))
+        self.long = (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG_COLUMNS)
         )
         self._truths: dict[tuple[str, int], Any] = {}
 
@@ -201,13 +225,32 @@ class MlflowSource:
                 return None
         return path if path.is_file() else None
 
+    def _read(self, run_id: str) -> pd.DataFrame | None:
+        path = self._download(run_id, "per_subject_metrics.csv")
+        if path is None:
+            return None
+        return pd.read_csv(path, dtype={"subject": str, "status": str, "error": str})
+
+    def _fetch(self, run_ids: Sequence[str]) -> None:
+        """Read the ``per_subject_metrics.csv`` of ``run_ids`` not read yet (8 downloads at a
+        time: a remote tracking server answers each in a round trip)."""
+        todo = [r for r in dict.fromkeys(run_ids) if r not in self._ps]
+        if not todo:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+            for rid, frame in zip(todo, pool.map(self._read, todo), strict=True):
+                self._ps[rid] = frame
+
     def per_subject(self, run_ids: Sequence[str]) -> pd.DataFrame:
+        self._fetch(run_ids)
         frames = []
         for rid in run_ids:
-            path = self._download(rid, "per_subject_metrics.csv")
-            if path is None:
+            df = self._ps.get(rid)
+            if df is None:
                 continue
-            df = pd.read_csv(path, dtype={"subject": str})
+            df = df.copy()
             df.insert(0, "run_id", rid)
             frames.append(df)
         if not frames:
@@ -1268,6 +1311,24 @@ def log_figures(
     return report_id
 
 
+def log_report_files(
+    client: Any, experiment_id: str, out: Path, files: Sequence[Path], name: str
+) -> str | None:
+    """Log the report's files (tables, statistics, ``index.html``) to the report run, under
+    ``report/`` with their paths relative to ``out`` (``report/grouped.md``,
+    ``report/stats/wilcoxon_f1.tex``, ``report/index.html``). Returns the report run's id."""
+    if not files:
+        return None
+    rid = _report_run(client, experiment_id, name)
+    out = Path(out).resolve()
+    for path in files:
+        rel = Path(path).resolve().relative_to(out).parent.as_posix()
+        client.log_artifact(
+            rid, str(path), artifact_path="report" if rel == "." else f"report/{rel}"
+        )
+    return rid
+
+
 def _report_run(client: Any, experiment_id: str, name: str) -> str:
     runs = client.search_runs(
         [experiment_id],
@@ -1277,8 +1338,17 @@ def _report_run(client: Any, experiment_id: str, name: str) -> str:
     )
     if runs:
         return str(runs[0].info.run_id)
+    import time
+
+    now = str(int(time.time() * 1000))
     run = client.create_run(
-        experiment_id, tags={"bench.kind": "report", "mlflow.runName": f"report | {name}"}
+        experiment_id,
+        tags={
+            "bench.kind": "report",
+            "bench.logged_at": now,
+            "mlflow.runName": f"report | {name}",
+            "mlflow.source.name": "bench report",
+        },
     )
     client.set_terminated(run.info.run_id, "FINISHED")
     return str(run.info.run_id)
