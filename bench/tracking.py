@@ -134,14 +134,13 @@ def saved_views(metrics: Sequence[str], created_ms: int = 0) -> dict[str, str]:
     return out
 
 
-EXPERIMENT_NOTE = """Runs of **bench**, one per (method, dataset, seed), named
-`method | dataset | seed N`.
+EXPERIMENT_NOTE = """One run per (method, dataset, seed), logged by **bench**.
 
 * Compare methods: *Views* → **bench: compare methods** (columns method, dataset, seed and the
   table metrics) or **bench: mean over seeds** (grouped by method and dataset).
-* Metrics are rounded to 4 significant digits for display; the unrounded per-subject values are
-  each run's `per_subject_metrics.csv`, and the paper tables (`bench report`, the `summary` and
-  `report` runs) are made from them.
+* Metrics are rounded to 4 significant digits for display. The unrounded per-subject values are
+  each run's `per_subject_metrics.csv`; the paper tables (the `summary` run, `bench report` and
+  its `report` run) are made from them.
 * Duration is the compute time of the run's fits (`fit_seconds_total`).
 """
 
