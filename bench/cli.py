@@ -121,6 +121,31 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--figure-subject", help="subject for the EC-matrix and graph figures (default: first)"
     )
+    rep.add_argument(
+        "--spread",
+        choices=["subjects", "ci95", "seeds"],
+        default="subjects",
+        help="what ± means: the SD over subjects of each subject's mean over the seeds "
+        "(default), the 95%% CI half-width of the mean over subjects, or the SD over seeds",
+    )
+    rep.add_argument(
+        "--tex-fit",
+        choices=["auto", "shrink", "split", "resize", "none"],
+        default="auto",
+        help="how a LaTeX table wider than --tex-width fits: auto (smaller font, then split "
+        "into stacked tables; default), shrink, split, resize (\\resizebox, needs graphicx), "
+        "none",
+    )
+    rep.add_argument(
+        "--tex-width",
+        type=float,
+        default=345.0,
+        help="text width in pt the LaTeX tables must fit (default 345, the article class; "
+        "about 505 for a two-column paper's table*, 241 for one column)",
+    )
+    rep.add_argument(
+        "--tex-float", choices=["table", "table*"], default="table", help="LaTeX float"
+    )
     rep.add_argument("--out", help="output folder (default results/tables/<name>)")
 
     ui = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1")
@@ -267,9 +292,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = run_config(config, progress=not args.quiet)
     result = out.run
     bad = Counter(r.status for r in result.records if r.status != "ok")
-    if out.printed:
-        print("\n\n".join(out.printed))
-        print()
+    _print_tables(out.printed_tables)
     for note in out.notes:
         print(f"note: {note}", file=sys.stderr)
     not_ok = ", ".join(f"{n} {status}" for status, n in sorted(bad.items())) or "all ok"
@@ -295,6 +318,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_tables(tables: list) -> None:  # type: ignore[type-arg]
+    """The tables drawn for this terminal (rich); the files keep their Markdown."""
+    from bench.reports.tables import table_terminal
+
+    for t in tables:
+        print(table_terminal(t))
+
+
 def _uri(config) -> str:  # type: ignore[no-untyped-def]
     from bench.tracking import resolve_uri
 
@@ -318,9 +349,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         figure_subject=args.figure_subject,
         out=args.out,
         tracking_uri=args.tracking_uri,
+        spread=args.spread,
+        tex_fit=args.tex_fit,
+        tex_width=args.tex_width,
+        tex_float=args.tex_float,
     )
-    for text in result.printed:
-        print(text)
+    _print_tables(result.printed_tables)
     for msg in result.messages:
         print(f"note: {msg}", file=sys.stderr)
     if result.figures:

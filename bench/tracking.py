@@ -181,6 +181,16 @@ def _view_state(envelope: str) -> Any:
         return None
 
 
+def _ordinary_mode(db: Path) -> None:
+    """Give a new SQLite store (and its WAL files, which copy the store's mode) the mode of an
+    ordinary new file under the user's umask: SQLite creates it 0644 whatever the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            os.chmod(path, 0o666 & ~mask)
+
+
 def default_uri(results: Path) -> str:
     return f"sqlite:///{Path(results).resolve() / 'mlflow.db'}"
 
@@ -285,6 +295,8 @@ class Tracker:
         _quiet_mlflow()  # again: importing mlflow sets up its own loggers
 
         uri = resolve_uri(config, results)
+        db = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+        new_db = db is not None and not db.exists()
         if uri.startswith("sqlite:"):
             _tune_sqlite()
         try:
@@ -303,6 +315,8 @@ class Tracker:
                 f"MLflow tracking at {uri}: cannot connect ({connect_reason(exc)}); start the "
                 "server, fix --tracking-uri, or run with --no-track"
             ) from None
+        if new_db and db is not None:
+            _ordinary_mode(db)
         return cls(client, exp_id, uri)
 
     # ---------------------------------------------------------------- queries

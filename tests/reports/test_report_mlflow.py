@@ -83,8 +83,9 @@ def test_cli_report_end_to_end(store, client, tmp_path, capsys):
     args = ["report", "--tracking-uri", uri, "--results", str(tmp_path), "--out", str(out)]
     assert main(args + ["--layout", "grouped", "--metrics", "f1", "--stats", "--figures"]) == 0
     captured = capsys.readouterr()
-    assert "Table: Mean ± std over 1 seed" in captured.out
+    assert "Mean ± SD over 5–6 subjects (of each subject's mean over 1 seed)" in captured.out
     assert "–ᵇ" in captured.out and "ᵇ failed: 6 of 6 fits." in captured.out
+    assert "**" not in captured.out and "<u>" not in captured.out  # drawn, not Markdown
     # toy:* is not a registered dataset: figures that need the truth are skipped, with a note
     assert "skipped (needs the truth)" in captured.err
     for name in ("grouped.md", "grouped.tex", "summary.csv", "index.html", "stats/wilcoxon.csv"):
@@ -94,6 +95,11 @@ def test_cli_report_end_to_end(store, client, tmp_path, capsys):
     assert len(report) == 1 and report[0].info.run_name == "report | bench"
     logged = {a.path for a in client.list_artifacts(report[0].info.run_id, "figures")}
     assert {"figures/box_f1.png", "figures/box_f1.pdf", "figures/runtime.png"} <= logged
+    # the report's own files reach MLflow too: tables, statistics, the HTML page
+    files = {a.path for a in client.list_artifacts(report[0].info.run_id, "report")}
+    assert {"report/grouped.md", "report/grouped.tex", "report/index.html"} <= files
+    stats = {a.path for a in client.list_artifacts(report[0].info.run_id, "report/stats")}
+    assert "report/stats/wilcoxon_f1.md" in stats
 
 
 def test_cli_report_filters_and_errors(store, tmp_path, capsys):
