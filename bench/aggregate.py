@@ -23,6 +23,15 @@ Every number a user reads goes through here: the run's tables, the MLflow runs' 
 
    so a single seed has std 0; ``applicable`` is False when every seed's value is NaN (mean and
    std NaN, ``n_seeds`` 0).
+4. :func:`subject_spread`: the spread over **subjects** that the tables print by default (the
+   spread over seeds of a deterministic method is 0 and says nothing). For each (method,
+   dataset, metric), over the subjects with a value (``x_1 .. x_k``, each subject's mean over
+   the seeds of its ``ok`` values, :func:`seed_means_per_subject`)::
+
+       sd = sqrt((1/(k−1)) Σ (x_i − x̄)²)            (sample SD, ddof = 1)
+       ci95 = t_{0.975, k−1} · sd / sqrt(k)          (half-width of the 95 % t interval)
+
+   both NaN for k < 2 (e.g. a group-level fit, which has one "subject").
 """
 
 from __future__ import annotations
@@ -44,8 +53,10 @@ __all__ = [
     "metric_columns",
     "natural_key",
     "per_subject_frame",
+    "seed_means_long",
     "seed_means_per_subject",
     "subject_means",
+    "subject_spread",
     "summarize",
 ]
 
@@ -199,3 +210,46 @@ def summarize(long_df: pd.DataFrame) -> pd.DataFrame:
     )
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     return out.astype({"n_seeds": int, "applicable": bool})
+
+
+def seed_means_long(per_subject: pd.DataFrame) -> pd.DataFrame:
+    """``method, dataset, subject, metric, value``: :func:`seed_means_per_subject` of every
+    metric column of ``per_subject`` (which needs ``method``, ``dataset``, ``subject``,
+    ``status``), in one long frame; subjects without a value of a metric have no row."""
+    cols = ["method", "dataset", "subject", "metric", "value"]
+    if per_subject.empty or "status" not in per_subject.columns:
+        return pd.DataFrame(columns=cols)
+    parts = []
+    for metric in metric_columns(per_subject):
+        v = seed_means_per_subject(per_subject, metric)
+        if len(v):
+            parts.append(v.assign(metric=metric))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True).loc[:, cols]
+
+
+SPREAD_COLUMNS = ("method", "dataset", "metric", "sd_subjects", "ci95_subjects", "n_subjects")
+
+
+def subject_spread(values: pd.DataFrame) -> pd.DataFrame:
+    """The spread over subjects per (method, dataset, metric); see the module docstring (4).
+
+    ``values``: :func:`seed_means_long` rows (``method, dataset, subject, metric, value``).
+    Returns columns :data:`SPREAD_COLUMNS` (``n_subjects`` = k).
+    """
+    from scipy.stats import t as student_t
+
+    _require(values, ["method", "dataset", "subject", "metric", "value"], "subject values")
+    rows = []
+    v = values.assign(value=pd.to_numeric(values["value"], errors="coerce")).dropna(
+        subset=["value"]
+    )
+    for (method, dataset, metric), g in v.groupby(["method", "dataset", "metric"], sort=False):
+        x = g["value"].to_numpy(dtype=float)
+        k = int(x.size)
+        sd = float(x.std(ddof=1)) if k >= 2 else math.nan
+        ci = float(student_t.ppf(0.975, k - 1) * sd / math.sqrt(k)) if k >= 2 else math.nan
+        rows.append((method, dataset, metric, sd, ci, k))
+    out = pd.DataFrame(rows, columns=list(SPREAD_COLUMNS))
+    return out.astype({"n_subjects": int})

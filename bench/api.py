@@ -49,6 +49,7 @@ class BenchResult:
     table_files: list[Path]
     tables_dir: Path
     notes: list[str] = field(default_factory=list)
+    printed_tables: list[Any] = field(default_factory=list)  # the same, as Table objects
     _tmp: Any = None  # a TemporaryDirectory when results=None (kept alive with this object)
 
     @property
@@ -88,11 +89,14 @@ class BenchResult:
         )
 
 
-def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list[Path], list[str]]:
+def write_run_tables(
+    result: RunResult,
+) -> tuple[dict[str, str], list[str], list[Path], list[str], list[Any]]:
     """Write the run's tables (Markdown, LaTeX, CSV) and ``per_subject.csv``; log the summary run.
 
-    Returns ``(tables, printed, files, notes)``. ``per_subject.csv`` (with the status column) is
-    written even when no fit succeeded; the tables then are not, and a note says why.
+    Returns ``(tables, printed, files, notes, printed_tables)``. ``per_subject.csv`` (with the
+    status column) is written even when no fit succeeded; the tables then are not, and a note
+    says why.
     """
     from bench.reports.identifiability import identifiability_table
     from bench.reports.report import ReportOptions, build_report, run_source
@@ -103,6 +107,7 @@ def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list
     tables_dir.mkdir(parents=True, exist_ok=True)
     tables: dict[str, str] = {}
     printed: list[str] = []
+    printed_tables: list[Any] = []
     files: list[Path] = []
     notes: list[str] = []
     if len(result.per_subject):
@@ -119,6 +124,7 @@ def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list
         else:
             files += out.files
             printed = list(out.printed)
+            printed_tables = list(out.printed_tables)
             for path in out.files:
                 if path.suffix == ".md":
                     stem = path.relative_to(tables_dir).with_suffix("").as_posix()
@@ -138,16 +144,16 @@ def write_run_tables(result: RunResult) -> tuple[dict[str, str], list[str], list
     tracker = result.tracker
     if tracker is not None and (result.n_logged or not tracker.has_summary()):
         tracker.log_summary(config, files)
-    return tables, printed, files, notes
+    return tables, printed, files, notes, printed_tables
 
 
 def run_config(config: BenchConfig, *, progress: bool = True, log: Any = None) -> BenchResult:
     """Run the benchmark ``config`` describes and write its tables (see :func:`run`)."""
     with ResultsLock(config.results_dir):  # held until the tables are written too
         result = run_benchmark(config, progress=progress, log=log)
-        tables, printed, files, notes = write_run_tables(result)
+        tables, printed, files, notes, shown = write_run_tables(result)
     tables_dir = config.results_dir / "tables" / config.name
-    return BenchResult(result, tables, printed, files, tables_dir, notes)
+    return BenchResult(result, tables, printed, files, tables_dir, notes, shown)
 
 
 def run(
@@ -222,6 +228,7 @@ class ReportResult:
     figures: list[Any]
     messages: list[str]
     out: Path
+    printed_tables: list[Any] = field(default_factory=list)  # ``printed`` as Table objects
 
 
 def report(
@@ -240,11 +247,20 @@ def report(
     out: str | os.PathLike[str] | None = None,
     tracking_uri: str | None = None,
     log_figures: bool = True,
+    log_files: bool = True,
+    spread: str = "subjects",
+    tex_fit: str = "auto",
+    tex_width: float = 345.0,
+    tex_float: str = "table",
 ) -> ReportResult:
     """Rebuild the tables (and statistics, figures, HTML) from the runs tracked in MLflow.
 
     ``bench report`` as a function; filters take the ``bench run`` grammar. Figures are also
-    logged to their MLflow runs unless ``log_figures=False``.
+    logged to their MLflow runs unless ``log_figures=False``, and the tables, statistics and
+    ``index.html`` to the experiment's ``report | <name>`` run (under ``report/``) unless
+    ``log_files=False``. ``spread`` chooses what ± means in the tables (``subjects``: the SD
+    over subjects, default; ``ci95``; ``seeds``), ``tex_fit`` / ``tex_width`` / ``tex_float``
+    how a wide LaTeX table fits the page (see :func:`bench.reports.tables.latex_layout`).
     """
     from bench import registry
     from bench.config import DEFAULT_TABLE_METRICS
@@ -252,6 +268,7 @@ def report(
         ReportOptions,
         SubjectSubset,
         build_report,
+        log_report_files,
         open_source,
         select_units,
         split_subject_filter,
@@ -279,9 +296,13 @@ def report(
         figures=figures,
         figure_subject=figure_subject,
         title=f"bench report: {name}",
+        spread=spread,
+        tex_fit=tex_fit,
+        tex_width=float(tex_width),
+        tex_float=tex_float,
     )
     config = BenchConfig(name=name, results=str(results), tracking_uri=tracking_uri)
-    tracker = Tracker.open(config, results)
+    tracker = Tracker.open(config, results, update_views=False)
     source, cleanup = open_source(tracker.client, tracker.experiment_id)
     target = Path(out) if out is not None else results / "tables" / name
     try:
@@ -305,9 +326,14 @@ def report(
         cleanup()
     if res.figures and log_figures:
         _log_figures(tracker.client, tracker.experiment_id, res.figures, name)
+    if log_files:
+        log_report_files(tracker.client, tracker.experiment_id, target, res.files, name)
     tables = {
         p.relative_to(target).with_suffix("").as_posix(): p.read_text()
         for p in res.files
         if p.suffix == ".md"
     }
-    return ReportResult(tables, res.printed, res.files, res.figures, res.messages, target)
+    messages = [*source.messages, *res.messages]
+    return ReportResult(
+        tables, res.printed, res.files, res.figures, messages, target, res.printed_tables
+    )

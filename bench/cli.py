@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -120,12 +121,40 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--figure-subject", help="subject for the EC-matrix and graph figures (default: first)"
     )
+    rep.add_argument(
+        "--spread",
+        choices=["subjects", "ci95", "seeds"],
+        default="subjects",
+        help="what ± means: the SD over subjects of each subject's mean over the seeds "
+        "(default), the 95%% CI half-width of the mean over subjects, or the SD over seeds",
+    )
+    rep.add_argument(
+        "--tex-fit",
+        choices=["auto", "shrink", "split", "resize", "none"],
+        default="auto",
+        help="how a LaTeX table wider than --tex-width fits: auto (smaller font, then split "
+        "into stacked tables; default), shrink, split, resize (\\resizebox, needs graphicx), "
+        "none",
+    )
+    rep.add_argument(
+        "--tex-width",
+        type=float,
+        default=345.0,
+        help="text width in pt the LaTeX tables must fit (default 345, the article class; "
+        "about 505 for a two-column paper's table*, 241 for one column)",
+    )
+    rep.add_argument(
+        "--tex-float", choices=["table", "table*"], default="table", help="LaTeX float"
+    )
     rep.add_argument("--out", help="output folder (default results/tables/<name>)")
 
     ui = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1")
     ui.add_argument("--results", default="results")
     ui.add_argument("--tracking-uri")
     ui.add_argument("--port", type=int, default=5000)
+    ui.add_argument(
+        "--wait", type=float, default=300.0, help="seconds to wait for the UI to answer"
+    )
 
     sub.add_parser("doctor", help="what is installed, GPUs, backbones, unavailable methods")
     return p
@@ -269,9 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = run_config(config, progress=not args.quiet)
     result = out.run
     bad = Counter(r.status for r in result.records if r.status != "ok")
-    if out.printed:
-        print("\n\n".join(out.printed))
-        print()
+    _print_tables(out.printed_tables)
     for note in out.notes:
         print(f"note: {note}", file=sys.stderr)
     not_ok = ", ".join(f"{n} {status}" for status, n in sorted(bad.items())) or "all ok"
@@ -297,6 +324,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_tables(tables: list) -> None:  # type: ignore[type-arg]
+    """The tables drawn for this terminal (rich); the files keep their Markdown."""
+    from bench.reports.tables import table_terminal
+
+    for t in tables:
+        print(table_terminal(t))
+
+
 def _uri(config) -> str:  # type: ignore[no-untyped-def]
     from bench.tracking import resolve_uri
 
@@ -320,9 +355,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         figure_subject=args.figure_subject,
         out=args.out,
         tracking_uri=args.tracking_uri,
+        spread=args.spread,
+        tex_fit=args.tex_fit,
+        tex_width=args.tex_width,
+        tex_float=args.tex_float,
     )
-    for text in result.printed:
-        print(text)
+    _print_tables(result.printed_tables)
     for msg in result.messages:
         print(f"note: {msg}", file=sys.stderr)
     if result.figures:
@@ -333,9 +371,82 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_health(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``url`` answers 200 (MLflow's ``/health``); raise if ``proc`` exits first."""
+    import time
+    import urllib.request
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise BenchError(f"the MLflow UI exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise BenchError(f"the MLflow UI did not answer {url} within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the UI server: its process group (its own id; it runs uvicorn and job workers)."""
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def ui_links(uri: str, base: str) -> list[str]:
+    """One line per experiment with bench result runs: its runs-table address (bench's saved
+    view, in the Model-training view), then the view grouped by method and dataset. Also adds
+    bench's saved views to experiments tracked before they existed."""
+    from mlflow import MlflowClient
+
+    from bench.config import DEFAULT_TABLE_METRICS
+    from bench.tracking import MEAN_VIEW, RESULT_FILTER, RUNS_VIEW, setup_experiment
+
+    client = MlflowClient(tracking_uri=uri)
+    lines = []
+    for exp in client.search_experiments():
+        runs = client.search_runs([exp.experiment_id], RESULT_FILTER, max_results=1)
+        if not runs:
+            continue
+        try:
+            setup_experiment(client, exp.experiment_id, DEFAULT_TABLE_METRICS)
+        except Exception:  # a read-only store: the links still work, without the views
+            pass
+        page = f"{base}/#/experiments/{exp.experiment_id}/runs?workflowType=machine_learning"
+        lines.append(f"  experiment '{exp.name}': {page}&viewStateShareKey={RUNS_VIEW}")
+        lines.append(f"    mean over seeds:  {page}&viewStateShareKey={MEAN_VIEW}")
+    return lines
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
+    import tempfile
+
     from bench.config import BenchConfig
-    from bench.tracking import resolve_uri
+    from bench.tracking import _quiet_mlflow, resolve_uri
 
     config = BenchConfig(results=args.results, tracking_uri=args.tracking_uri)
     uri = resolve_uri(config, Path(args.results))
@@ -343,36 +454,39 @@ def cmd_ui(args: argparse.Namespace) -> int:
         raise BenchError(
             f"no MLflow store at {Path(args.results) / 'mlflow.db'} (run 'bench run' first)"
         )
-    cmd = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "ui",
-        "--backend-store-uri",
-        uri,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(args.port),
-        "--workers",
-        "1",
-    ]
-    url = f"http://127.0.0.1:{args.port}"
-    print(f"MLflow UI on {url} (ready in a few seconds; Ctrl-C to stop)", flush=True)
-    try:  # MLflow 3 opens experiments in its GenAI view: point at the runs table instead
-        from mlflow import MlflowClient
-
-        for exp in MlflowClient(tracking_uri=uri).search_experiments():
-            if exp.name != "Default":
-                print(
-                    f"  experiment '{exp.name}': "
-                    f"{url}/#/experiments/{exp.experiment_id}/runs?workflowType=machine_learning"
-                )
-    except Exception:  # the listing is a convenience; the UI itself reports store problems
-        pass
-    sys.stdout.flush()
-    os.execv(sys.executable, cmd)
-    return 0  # pragma: no cover
+    if not _port_free(args.port):
+        raise BenchError(f"--port {args.port}: 127.0.0.1:{args.port} is in use; pick another")
+    _quiet_mlflow()
+    base = f"http://127.0.0.1:{args.port}"
+    log = tempfile.NamedTemporaryFile(prefix="bench-ui-", suffix=".log", delete=False)
+    cmd = [sys.executable, "-m", "bench.reports.mlflow_ui", "--backend-store-uri", uri]
+    cmd += ["--host", "127.0.0.1", "--port", str(args.port)]
+    print(f"starting the MLflow UI on {base} (this can take a minute) ...", flush=True)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        try:
+            _wait_health(f"{base}/health", proc, timeout=args.wait)
+        except BenchError:
+            _stop(proc)
+            log.close()
+            tail = Path(log.name).read_text(errors="replace").strip().splitlines()[-15:]
+            print("\n".join(tail), file=sys.stderr)
+            raise
+        try:
+            lines = ui_links(uri, base)
+        except Exception:  # the list is a convenience; the UI itself reports store problems
+            lines = []
+        print(f"MLflow UI ready on {base} (Ctrl-C to stop; server log {log.name})")
+        print("\n".join(lines) if lines else "  (no experiment with bench runs yet)", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc)
+        print("MLflow UI stopped", file=sys.stderr)
+        return 0
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+        log.close()
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

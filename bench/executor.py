@@ -119,7 +119,10 @@ def _progress_to_stderr() -> None:
     logger = logging.getLogger("bench.methods")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        # on a terminal the driver's progress bar is on the current line: go back to its start
+        # and clear it first, so the line stands alone (the bar is redrawn at its next update)
+        start = "\r\x1b[2K" if sys.stderr.isatty() else ""
+        handler.setFormatter(logging.Formatter(start + "%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

@@ -380,11 +380,13 @@ def _run_locked(
                 last_refresh = now
                 for k in remaining:
                     remaining[k] = model.cost(pending[k].method, *_shape(plan, pending[k]))
-            bar.total = round(bar.n + spent + sum(remaining.values()), 2)
+            step = round(spent, 2)
+            # total >= n + step exactly (float sums of non-negative terms): no "clamping frac"
+            bar.total = bar.n + step + round(sum(remaining.values()), 2)
             bar.set_postfix_str(
                 f"{n_done}/{len(pending)} fits, {f.method} {f.dataset}", refresh=False
             )
-            bar.update(round(spent, 2))
+            bar.update(step)
 
     # longest subject-level fits first (they share the workers), then group-level ones
     try:

@@ -8,17 +8,34 @@ Each result run carries:
 
 * params ``method``, ``dataset``, ``seed``, ``data_hash`` and the method parameters as
   ``p.<name>``;
-* metrics: the mean over subjects of every metric (``f1``, ``shd``, ``auroc``, ...), plus
-  ``n_subjects``, ``n_failed`` and ``seconds_per_fit``; oracle metrics keep their ``oracle_``
-  prefix;
+* metrics, **rounded for display** to :data:`METRIC_DIGITS` significant digits
+  (:func:`display_value`; ``0.518666…`` is logged as ``0.5187``): the mean over subjects of
+  every metric that applies (``f1``, ``shd``, ``auroc``, ...; a metric that does not apply, e.g.
+  AUROC of a method without scores, is not logged), plus ``n_subjects``, ``n_failed``,
+  ``seconds_per_fit`` and ``fit_seconds_total``; oracle metrics keep their ``oracle_`` prefix.
+  The unrounded per-subject values are the run's ``per_subject_metrics.csv``: ``bench report``
+  rebuilds every number from them with :func:`bench.aggregate.subject_means`, never from the
+  rounded metrics;
+* start and end times set so that the UI's **Duration** is the compute time of the unit's fits
+  (the sum of their wall times, ``fit_seconds_total``; a deterministic method's fits serve every
+  seed, so each of its seeds shows the same), not the few milliseconds logging took;
 * tags ``bench.kind=result``, ``bench.method``, ``bench.dataset``, ``bench.seed``,
   ``bench.run_key`` (the hash of what determined the run, used to avoid duplicates),
+  ``bench.logged_at`` (when it was logged, ms since the epoch: the newest run of a unit wins),
   ``bench.reused_across_seeds`` (deterministic method), ``bench.oracle``, ``bench.code_revision``
   and ``v.<package>`` versions;
 * artifacts ``estimates.npz`` (every subject's adjacency and scores), ``per_subject_metrics.csv``
   and ``config.json`` (the resolved config).
 
-A summary run (``bench.kind=summary``) holds the tables. Only the driver process writes here.
+A summary run (``bench.kind=summary``, tagged with the benchmark's seeds, methods and datasets)
+holds the tables; ``bench report`` logs its output (tables, statistics, ``index.html``, figures)
+to a report run (``bench.kind=report``). Only the driver process writes here.
+
+The experiment itself (:func:`setup_experiment`) is tagged as a model-training experiment
+(``mlflow.experimentKind``), gets a description and two saved views of the runs table
+(:func:`saved_views`): MLflow 3 keeps a saved view as the experiment tag
+``mlflow.sharedViewState.<id>`` and opens it with ``?viewStateShareKey=<id>``; it lists it
+under *Views*.
 """
 
 from __future__ import annotations
@@ -29,6 +46,8 @@ import math
 import os
 import re
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +62,133 @@ if TYPE_CHECKING:
     from bench.records import Record
 
 RESULT_TAGS = ("bench.method", "bench.dataset", "bench.seed")
+METRIC_DIGITS = 4  # significant digits of the metrics logged to MLflow (display only)
+COUNTERS = ("n_subjects", "n_failed", "n_empty_estimates")
+VIEW_TAG = "mlflow.sharedViewState."  # MLflow 3's saved views of the runs table
+RUNS_VIEW = "bench-runs"
+MEAN_VIEW = "bench-mean"
+RESULT_FILTER = "tags.`bench.kind` = 'result'"
+
+
+def display_value(value: float, digits: int = METRIC_DIGITS) -> float:
+    """``value`` rounded to ``digits`` significant digits (``0.518666…`` → ``0.5187``,
+    ``7.0999…`` → ``7.1``): what MLflow shows. Never used to compute a table."""
+    return float(f"{value:.{digits}g}")
+
+
+def run_order_key(run: Any) -> tuple[int, int]:
+    """Sort key putting the most recently logged run last: ``bench.logged_at`` (the start time
+    of a run is back-dated by its compute time), else the start time."""
+    t = run.data.tags.get("bench.logged_at", "")
+    start = int(run.info.start_time or 0)
+    return (int(t) if t.isdigit() else start, start)
+
+
+def ui_state(metrics: Sequence[str], *, grouped: bool = False) -> dict[str, Any]:
+    """The runs-table state of a saved view: the result runs, sorted by method, with the
+    columns method, dataset, seed, the table metrics and ``fit_seconds_total``; ``grouped``
+    groups them by method and dataset (MLflow shows the average over the seeds; those rows are
+    made from the rounded metrics: the tables are the reference) and leaves out the seed."""
+    keys = ["method", "dataset"] + ([] if grouped else ["seed"])
+    columns = [f"params.`{k}`" for k in keys]
+    columns += [f"metrics.`{m}`" for m in dict.fromkeys([*metrics, "fit_seconds_total"])]
+    group = None
+    if grouped:
+        group = {
+            "aggregateFunction": "average",
+            "groupByKeys": [{"mode": "param", "groupByData": k} for k in ("method", "dataset")],
+        }
+    return {
+        "searchFilter": RESULT_FILTER,
+        "orderByKey": "params.`method`",
+        "orderByAsc": True,
+        "startTime": "ALL",
+        "lifecycleFilter": "Active",
+        "datasetsFilter": [],
+        "modelVersionFilter": "All Runs",
+        "selectedColumns": columns,
+        "columnOrder": [],
+        "runsHiddenMode": "SHOW_ALL",
+        "groupBy": group,
+    }
+
+
+def saved_views(metrics: Sequence[str], created_ms: int = 0) -> dict[str, str]:
+    """Experiment tags holding bench's two saved views of the runs table (see the module
+    docstring): ``bench-runs`` (one row per run) and ``bench-mean`` (grouped by method and
+    dataset). The tag value is MLflow's saved-view envelope ``{"name", "createdAt",
+    "updatedAt", "state"}`` with the state as a JSON string."""
+    views = {
+        RUNS_VIEW: ("bench: compare methods (one row per seed)", ui_state(metrics)),
+        MEAN_VIEW: (
+            "bench: mean over seeds (by method and dataset)",
+            ui_state(metrics, grouped=True),
+        ),
+    }
+    out = {}
+    for k, (key, (name, state)) in enumerate(views.items()):
+        t = created_ms + k  # distinct creation times keep the Views list in this order
+        out[VIEW_TAG + key] = json.dumps(
+            {"name": name, "createdAt": t, "updatedAt": t, "state": json.dumps(state)}
+        )
+    return out
+
+
+EXPERIMENT_NOTE = """One run per (method, dataset, seed), logged by **bench**.
+
+* Compare methods: *Views* → **bench: compare methods** (columns method, dataset, seed and the
+  table metrics) or **bench: mean over seeds** (grouped by method and dataset).
+* Metrics are rounded to 4 significant digits for display. The unrounded per-subject values are
+  each run's `per_subject_metrics.csv`; the paper tables (the `summary` run, `bench report` and
+  its `report` run) are made from them.
+* Duration is the compute time of the run's fits (`fit_seconds_total`).
+"""
+
+
+def setup_experiment(
+    client: Any, experiment_id: str, metrics: Sequence[str], *, update: bool = False
+) -> None:
+    """Tag the experiment as model training, give it a description and bench's saved views.
+
+    ``update=False`` only adds what is missing (a view the user saved over bench's is kept);
+    ``update=True`` (``bench run``) rewrites bench's views for ``metrics``, keeping their
+    creation time. A user's own description is never replaced.
+    """
+    exp = client.get_experiment(experiment_id)
+    tags = dict(exp.tags or {})
+    wanted = {"mlflow.experimentKind": "custom_model_development"}
+    if "mlflow.note.content" not in tags:
+        wanted["mlflow.note.content"] = EXPERIMENT_NOTE
+    created = None
+    for key in (VIEW_TAG + RUNS_VIEW, VIEW_TAG + MEAN_VIEW):
+        try:
+            created = created or int(json.loads(tags[key])["createdAt"])
+        except (KeyError, ValueError, TypeError):
+            pass
+    views = saved_views(metrics, created or int(time.time() * 1000))
+    for key, value in views.items():
+        if key not in tags or (update and _view_state(tags[key]) != _view_state(value)):
+            wanted[key] = value
+    for key, value in wanted.items():
+        if tags.get(key) != value:
+            client.set_experiment_tag(experiment_id, key, value)
+
+
+def _view_state(envelope: str) -> Any:
+    try:
+        return json.loads(json.loads(envelope)["state"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _ordinary_mode(db: Path) -> None:
+    """Give a new SQLite store (and its WAL files, which copy the store's mode) the mode of an
+    ordinary new file under the user's umask: SQLite creates it 0644 whatever the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            os.chmod(path, 0o666 & ~mask)
 
 
 def default_uri(results: Path) -> str:
@@ -136,14 +282,21 @@ class Tracker:
         self.uri = uri
 
     @classmethod
-    def open(cls, config: BenchConfig, results: Path) -> Tracker:
-        """Connect and get or create the experiment named ``config.name``."""
+    def open(cls, config: BenchConfig, results: Path, *, update_views: bool = True) -> Tracker:
+        """Connect and get or create the experiment named ``config.name``.
+
+        Also sets the experiment up for the UI (:func:`setup_experiment`): ``update_views``
+        rewrites bench's saved views for ``config.metrics`` (a benchmark run); otherwise only
+        missing ones are added (``bench report``).
+        """
         _quiet_mlflow()
         from mlflow import MlflowClient
 
         _quiet_mlflow()  # again: importing mlflow sets up its own loggers
 
         uri = resolve_uri(config, results)
+        db = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+        new_db = db is not None and not db.exists()
         if uri.startswith("sqlite:"):
             _tune_sqlite()
         try:
@@ -156,11 +309,14 @@ class Tracker:
                 exp_id = client.create_experiment(config.name, artifact_location=location)
             else:
                 exp_id = exp.experiment_id
+            setup_experiment(client, exp_id, config.metrics, update=update_views)
         except Exception as exc:  # connection refused, bad URI, locked database ...
             raise BenchError(
                 f"MLflow tracking at {uri}: cannot connect ({connect_reason(exc)}); start the "
                 "server, fix --tracking-uri, or run with --no-track"
             ) from None
+        if new_db and db is not None:
+            _ordinary_mode(db)
         return cls(client, exp_id, uri)
 
     # ---------------------------------------------------------------- queries
@@ -185,12 +341,23 @@ class Tracker:
         return Session(self, plan, versions, scoring)
 
     def log_summary(self, config: BenchConfig, files: list[Path]) -> str | None:
-        """A ``summary`` run holding the table files."""
+        """A ``summary`` run holding the table files, tagged with what the benchmark covers
+        (``bench.seeds`` e.g. ``0,1,2``, ``bench.methods``, ``bench.datasets``)."""
         if not files:
             return None
+        now = int(time.time() * 1000)
         run = self.client.create_run(
             self.experiment_id,
-            tags={"bench.kind": "summary", "mlflow.runName": f"summary | {config.name}"},
+            start_time=now,
+            tags={
+                "bench.kind": "summary",
+                "bench.logged_at": str(now),
+                "bench.seeds": ",".join(map(str, config.seeds)),
+                "bench.methods": ",".join(config.methods)[:4000],
+                "bench.datasets": ",".join(config.datasets)[:4000],
+                "mlflow.runName": f"summary | {config.name}",
+                "mlflow.source.name": "bench run",
+            },
         )
         rid = run.info.run_id
         for f in files:
@@ -199,42 +366,21 @@ class Tracker:
         self.client.set_terminated(rid, "FINISHED")
         return rid
 
-    def long_frame(self) -> pd.DataFrame:
-        """The tracked results as ``method, dataset, seed, metric, value`` (for ``bench report``).
-
-        Where several finished runs exist for the same (method, dataset, seed), the newest wins;
-        units keep the order in which they were first logged (the plan's order). A registered
-        metric that a finished run did not log was not applicable (e.g. AUROC without scores)
-        and comes back as NaN, which the tables print as ``n/a``.
-        """
-        newest: dict[tuple[str, str, str], Any] = {}
-        runs = sorted(self.result_runs(), key=lambda r: r.info.start_time or 0)
-        for r in runs:
-            if r.info.status != "FINISHED":
-                continue
-            t = r.data.tags
-            newest[
-                (t.get("bench.method", ""), t.get("bench.dataset", ""), t.get("bench.seed", ""))
-            ] = r
-        rows = []
-        for (method, dataset, seed), r in newest.items():
-            rows += run_metric_rows(method, dataset, int(seed), r.data.metrics)
-        return pd.DataFrame(rows, columns=["method", "dataset", "seed", "metric", "value"])
-
 
 def run_metric_rows(
     method: str, dataset: str, seed: int, logged: dict[str, float]
 ) -> list[tuple[str, str, int, str, float]]:
-    """``(method, dataset, seed, metric, value)`` rows of one finished result run.
+    """``(method, dataset, seed, metric, value)`` rows from a run's **logged** metrics.
 
-    A registered metric the run did not log was not applicable (e.g. AUROC without scores) and
-    becomes NaN, which the tables print as ``n/a``; the run counters are left out.
+    Only a fallback for a result run without ``per_subject_metrics.csv`` (not written by
+    ``bench run``): the logged metrics are rounded (:func:`display_value`). A registered metric
+    the run did not log was not applicable and becomes NaN (``n/a``); counters are left out.
     """
     from bench.metrics import METRICS
 
     rows = []
     for name in list(METRICS) + [k for k in logged if k not in METRICS]:
-        if name in ("n_subjects", "n_failed", "n_empty_estimates"):
+        if name in (*COUNTERS, "fit_seconds_total"):
             continue
         value = float(logged[name]) if name in logged else float("nan")
         rows.append((method, dataset, seed, name, value))
@@ -253,7 +399,9 @@ class Session:
     logging step (status RUNNING) is deleted and logged again.
 
     The metrics logged are the unit's mean over subjects from :func:`bench.aggregate.subject_means`
-    (the one aggregation the tables use).
+    (the one aggregation the tables use), rounded for display (:func:`logged_means`); the
+    unrounded per-subject values go to ``per_subject_metrics.csv``, from which ``bench report``
+    rebuilds the means.
     """
 
     def __init__(
@@ -347,10 +495,15 @@ class Session:
                 )
             ),
         }
-        for row in subject_means(frame.assign(method=method, dataset=dataset)).itertuples():
-            if math.isfinite(row.value):  # a metric that does not apply is not logged
-                metrics[row.metric] = float(row.value)
-        run = client.create_run(self.tracker.experiment_id, tags=tags)
+        metrics.update(logged_means(subject_means(frame.assign(method=method, dataset=dataset))))
+        compute = sum(float(r.wall_time_s or 0.0) for r in recs)  # the fits' wall times
+        metrics["fit_seconds_total"] = display_value(compute)
+        now = int(time.time() * 1000)
+        tags["bench.logged_at"] = str(now)
+        # back-dated start: the UI's Duration (end - start) is the compute time, not logging's
+        run = client.create_run(
+            self.tracker.experiment_id, start_time=now - round(compute * 1000), tags=tags
+        )
         rid = run.info.run_id
         try:
             client.log_batch(
@@ -388,7 +541,7 @@ class Session:
                     )
                 ],
             )
-            client.set_terminated(rid, "FINISHED" if ok else "FAILED")
+            client.set_terminated(rid, "FINISHED" if ok else "FAILED", end_time=now)
         except BaseException:
             client.set_terminated(rid, "KILLED")
             raise
@@ -398,6 +551,21 @@ class Session:
         self.finished.add(run_key)
         self.n_new += 1
         return True
+
+
+def logged_means(means: pd.DataFrame) -> dict[str, float]:
+    """The MLflow metrics of a unit from its :func:`bench.aggregate.subject_means` rows:
+    rounded for display (:func:`display_value`); a metric that does not apply (NaN, e.g. AUROC
+    without scores) is left out, and so is ``auprc_null`` (the AUPRC of chance) when AUPRC does
+    not apply."""
+    out = {
+        str(row.metric): display_value(float(row.value))
+        for row in means.itertuples()
+        if math.isfinite(row.value)
+    }
+    if "auprc" not in out:
+        out.pop("auprc_null", None)
+    return out
 
 
 def unit_frame(fits: list[tuple[Fit, Record]], seed: int) -> pd.DataFrame:

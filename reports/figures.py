@@ -72,12 +72,29 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def method_colours(methods: Sequence[str]) -> dict[str, str]:
-    """A fixed colour per method, in order (cycles after 10 methods)."""
+    """A fixed colour per method, in order (cycles after 10 methods). A report makes one map
+    for all its methods and passes it to every figure, so a method keeps its colour across
+    figures whatever subset a figure shows."""
     return {m: _PALETTE[k % len(_PALETTE)] for k, m in enumerate(methods)}
 
 
-def save_figure(fig: Figure, base: str | os.PathLike[str], *, dpi: int = 120) -> list[Path]:
-    """Write ``<base>.png`` and ``<base>.pdf`` (no timestamps, so reruns give equal PDFs)."""
+PNG_DPI = 200  # a 9-inch figure is 1800 px wide: sharp on a slide or a high-density screen
+
+
+def _colours(methods: Sequence[str], given: Mapping[str, str] | None) -> dict[str, str]:
+    """``given`` (the report's map) for the methods it has, the palette for the others."""
+    out = dict(given or {})
+    extra = method_colours([m for m in methods if m not in out])
+    used = set(out.values())
+    spare = [c for c in _PALETTE if c not in used] or _PALETTE
+    for k, m in enumerate(m for m in methods if m not in out):
+        out[m] = spare[k % len(spare)] if given else extra[m]
+    return out
+
+
+def save_figure(fig: Figure, base: str | os.PathLike[str], *, dpi: int = PNG_DPI) -> list[Path]:
+    """Write ``<base>.png`` (``dpi``) and ``<base>.pdf`` (vector; no timestamps, so reruns
+    give equal PDFs)."""
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)
     png, pdf = base.with_name(base.name + ".png"), base.with_name(base.name + ".pdf")
@@ -130,7 +147,9 @@ def ec_matrix_figure(
     """The estimated EC matrix (scores, else the binary decision) beside the ground truth.
 
     Left: heatmap of the scores (rows = source i, columns = target j; diagonal blank); true
-    edges are outlined with a black square and the method's own decisions carry a white dot.
+    edges are framed by a square drawn white over black (it contrasts with every colour of the
+    map, dark cells where edges are missed included) and the method's own decisions carry a
+    white dot with a black rim.
     Right: the binary truth.
     """
     t = _check_square("truth", truth).astype(float)
@@ -153,11 +172,15 @@ def ec_matrix_figure(
     from matplotlib.patches import Rectangle
 
     for i, j in zip(ti, tj, strict=True):
-        ax1.add_patch(
-            Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.6)
-        )
+        # a white frame with a black core: visible on the darkest and the lightest cells
+        for colour, lw in (("white", 3.2), ("black", 1.3)):
+            ax1.add_patch(
+                Rectangle(
+                    (j - 0.36, i - 0.36), 0.72, 0.72, fill=False, edgecolor=colour, linewidth=lw
+                )
+            )
     ei, ej = np.nonzero(np.where(np.eye(n, dtype=bool), 0, a))
-    ax1.scatter(ej, ei, s=14, c="white", edgecolors="black", linewidths=0.5, zorder=3)
+    ax1.scatter(ej, ei, s=14, c="white", edgecolors="black", linewidths=0.6, zorder=3)
     ax1.set_title("estimate (□ true edge, ● estimated edge)", fontsize=9)
     ax2.imshow(tt, cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax2.set_title("ground truth", fontsize=9)
@@ -235,6 +258,7 @@ def boxplot_figure(
     *,
     metric_label: str,
     title: str = "",
+    colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Box plots of a metric over subjects, one box per method, one panel per dataset.
 
@@ -248,7 +272,7 @@ def boxplot_figure(
     ncols = min(4, len(names))
     nrows = math.ceil(len(names) / ncols)
     methods = list(dict.fromkeys(m for p in panels.values() for m in p))
-    colours = method_colours(methods)
+    colours = _colours(methods, colours)
     width = max(3.2, 0.55 * len(methods) + 1.2)
     fig = _figure(width * ncols, 3.2 * nrows)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -290,6 +314,7 @@ def pr_roc_figure(
     *,
     title: str = "",
     skipped: Sequence[str] = (),
+    colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Precision–recall (left) and ROC (right) curves, one per method.
 
@@ -307,7 +332,7 @@ def pr_roc_figure(
 
     fig = _figure(9.0, 4.2)
     ax_pr, ax_roc = fig.subplots(1, 2)
-    colours = method_colours(list(curves))
+    colours = _colours(list(curves), colours)
     density = math.nan
     for m, (y, s) in curves.items():
         y = np.asarray(y, dtype=bool)
@@ -336,7 +361,12 @@ def pr_roc_figure(
     return fig
 
 
-def runtime_figure(points: Mapping[str, Sequence[tuple[int, float]]], *, title: str = "") -> Figure:
+def runtime_figure(
+    points: Mapping[str, Sequence[tuple[int, float]]],
+    *,
+    title: str = "",
+    colours: Mapping[str, str] | None = None,
+) -> Figure:
     """Seconds per fit against the number of nodes, one line per method (log y axis).
 
     ``points`` maps a method to ``(n_nodes, seconds)`` pairs (one per dataset and seed); each
@@ -344,7 +374,7 @@ def runtime_figure(points: Mapping[str, Sequence[tuple[int, float]]], *, title: 
     """
     fig = _figure(6.0, 4.2)
     ax = fig.subplots()
-    colours = method_colours(list(points))
+    colours = _colours(list(points), colours)
     for m, pts in points.items():
         arr = np.asarray([(n, s) for n, s in pts if np.isfinite(s) and s > 0], dtype=float)
         if not arr.size:

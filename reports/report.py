@@ -1,11 +1,13 @@
 """``bench report``: paper-ready tables, statistics, figures and an HTML page from tracked runs.
 
 Data (:class:`MlflowSource`): the experiment's result runs, one per (method, dataset, seed)
-unit: the newest FINISHED run of each unit (the run :meth:`bench.tracking.Tracker.long_frame`
-uses), or, for a unit without one, its newest FAILED run (every fit failed; kept for the
-footnotes). The run metrics give the tables; ``per_subject_metrics.csv`` gives the per-subject
-status (footnotes) and values (statistics, box plots); ``estimates.npz`` the matrices
-(figures); the truths come from :func:`bench.registry.load_dataset`.
+unit: the newest FINISHED run of each unit (by ``bench.logged_at``), or, for a unit without
+one, its newest FAILED run (every fit failed; kept for the footnotes). Each run's
+``per_subject_metrics.csv`` gives the per-subject status (footnotes) and values, from which the
+unit means are made with :func:`bench.aggregate.subject_means` (the tables, exactly as ``bench
+run`` makes them; the metrics logged to MLflow are rounded for display and never used when that
+file exists), the spreads over subjects, the statistics and the box plots; ``estimates.npz``
+the matrices (figures); the truths come from :func:`bench.registry.load_dataset`.
 
 Protocols: results of oracle methods (``MethodInfo.oracle`` or the run's ``bench.oracle`` tag)
 and oracle metrics (``oracle_*``) go to separate tables under ``oracle/``, labelled as such and
@@ -39,8 +41,12 @@ from bench.reports import figures as figs
 from bench.reports import stats as st
 from bench.reports.html import HtmlPage
 from bench.reports.tables import (
+    LATEX_FITS,
     LAYOUTS,
+    LONG_COLUMNS,
     MISSING,
+    SPREADS,
+    TEXT_WIDTH_PT,
     Table,
     build_table,
     is_oracle_metric,
@@ -63,7 +69,9 @@ __all__ = [
     "UNIT_COLUMNS",
     "build_report",
     "cell_notes",
+    "cell_status",
     "log_figures",
+    "log_report_files",
     "run_notes",
     "select_units",
 ]
@@ -135,25 +143,31 @@ class FrameSource:
 class MlflowSource:
     """The result runs of one MLflow experiment; artifacts are downloaded on demand.
 
-    ``units`` and ``long`` are read at construction (one search); :meth:`per_subject` and
-    :meth:`estimates` download ``per_subject_metrics.csv`` / ``estimates.npz`` of the runs
-    asked for into ``cache_dir``; :meth:`truth` loads datasets with
-    :func:`bench.registry.load_dataset` (cached per dataset and seed).
+    ``units`` and ``long`` are read at construction: one search, then every chosen FINISHED
+    run's ``per_subject_metrics.csv`` (downloaded in parallel into ``cache_dir``), from which
+    ``long`` is made by :func:`bench.aggregate.subject_means`, exactly as ``bench run`` makes
+    its tables. The metrics logged to MLflow are rounded for display and are used only for a
+    run without that file (with a note in :attr:`messages`). :meth:`estimates` downloads
+    ``estimates.npz``; :meth:`truth` loads datasets with :func:`bench.registry.load_dataset`
+    (cached per dataset and seed).
     """
 
     def __init__(self, client: Any, experiment_id: str, cache_dir: str | os.PathLike[str]) -> None:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        from bench.tracking import run_metric_rows
+        from bench.aggregate import subject_means
+        from bench.tracking import run_metric_rows, run_order_key
 
         self.client = client
         self.experiment_id = experiment_id
         self.cache = Path(cache_dir)
+        self.messages: list[str] = []
+        self._ps: dict[str, pd.DataFrame | None] = {}
         runs = client.search_runs(
             [experiment_id], filter_string="tags.`bench.kind` = 'result'", max_results=50000
         )
         chosen: dict[tuple[str, str, str], Any] = {}
         failed: dict[tuple[str, str, str], Any] = {}
-        for r in sorted(runs, key=lambda r: r.info.start_time or 0):
+        for r in sorted(runs, key=run_order_key):
             t = r.data.tags
             key = (t.get("bench.method", ""), t.get("bench.dataset", ""), t.get("bench.seed", ""))
             if r.info.status == "FINISHED":
@@ -162,7 +176,7 @@ class MlflowSource:
                 failed[key] = r
         for key, r in failed.items():
             chosen.setdefault(key, r)
-        unit_rows, long_rows = [], []
+        unit_rows = []
         for (method, dataset, seed), r in chosen.items():
             t, logged = r.data.tags, r.data.metrics
             unit_rows.append(
@@ -181,12 +195,26 @@ class MlflowSource:
                     "n_empty": logged.get("n_empty_estimates", 0.0),
                 }
             )
-            if r.info.status != "FINISHED":
-                continue
-            long_rows += run_metric_rows(method, dataset, int(seed), logged)
         self.units = _normalise_units(pd.DataFrame(unit_rows, columns=list(UNIT_COLUMNS)))
-        self.long = pd.DataFrame(
-            long_rows, columns=["method", "dataset", "seed", "metric", "value"]
+        finished = [(k, r) for k, r in chosen.items() if r.info.status == "FINISHED"]
+        self._fetch([r.info.run_id for _, r in finished])
+        frames, fallback = [], []
+        for (method, dataset, seed), r in finished:
+            ps = self._ps.get(r.info.run_id)
+            if ps is None:
+                fallback += run_metric_rows(method, dataset, int(seed), r.data.metrics)
+                continue
+            frames.append(ps.assign(method=method, dataset=dataset, seed=int(seed)))
+        parts = [subject_means(pd.concat(frames, ignore_index=True))] if frames else []
+        if fallback:
+            n = len({(m, d, sd) for m, d, sd, _, _ in fallback})
+            self.messages.append(
+                f"{n} run(s) have no per_subject_metrics.csv: their cells use the metrics "
+                "logged to MLflow, which are rounded to 4 significant digits"
+            )
+            parts.append(pd.DataFrame(fallback, columns=list(LONG_COLUMNS)))
+        self.long = (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG_COLUMNS)
         )
         self._truths: dict[tuple[str, int], Any] = {}
 
@@ -201,13 +229,32 @@ class MlflowSource:
                 return None
         return path if path.is_file() else None
 
+    def _read(self, run_id: str) -> pd.DataFrame | None:
+        path = self._download(run_id, "per_subject_metrics.csv")
+        if path is None:
+            return None
+        return pd.read_csv(path, dtype={"subject": str, "status": str, "error": str})
+
+    def _fetch(self, run_ids: Sequence[str]) -> None:
+        """Read the ``per_subject_metrics.csv`` of ``run_ids`` not read yet (8 downloads at a
+        time: a remote tracking server answers each in a round trip)."""
+        todo = [r for r in dict.fromkeys(run_ids) if r not in self._ps]
+        if not todo:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+            for rid, frame in zip(todo, pool.map(self._read, todo), strict=True):
+                self._ps[rid] = frame
+
     def per_subject(self, run_ids: Sequence[str]) -> pd.DataFrame:
+        self._fetch(run_ids)
         frames = []
         for rid in run_ids:
-            path = self._download(rid, "per_subject_metrics.csv")
-            if path is None:
+            df = self._ps.get(rid)
+            if df is None:
                 continue
-            df = pd.read_csv(path, dtype={"subject": str})
+            df = df.copy()
             df.insert(0, "run_id", rid)
             frames.append(df)
         if not frames:
@@ -477,6 +524,20 @@ def cell_notes(
     a unit that reports failures (``n_failed > 0`` or a FAILED run) without per-subject rows
     gets ``k of n fits did not succeed``. Seeds planned = ``seeds`` or every seed of ``units``.
     """
+    return cell_status(units, per_subject, methods=methods, datasets=datasets, seeds=seeds)[0]
+
+
+def cell_status(
+    units: pd.DataFrame,
+    per_subject: pd.DataFrame,
+    *,
+    methods: Sequence[str] | None = None,
+    datasets: Sequence[str] | None = None,
+    seeds: Sequence[int] | None = None,
+) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
+    """:func:`cell_notes` and the **incomplete** pairs: those whose mean is over only some of
+    the planned fits (some failed, timed out or crashed). Their cells keep their value and note
+    (which says ``not ranked``) but are never marked best or second."""
     methods = list(methods) if methods is not None else list(dict.fromkeys(units["method"]))
     datasets = (
         list(datasets)
@@ -486,6 +547,7 @@ def cell_notes(
     planned = sorted(set(seeds) if seeds is not None else set(units["seed"]))
     by_run = {rid: g for rid, g in per_subject.groupby("run_id")} if len(per_subject) else {}
     notes: dict[tuple[str, str], str] = {}
+    incomplete: set[tuple[str, str]] = set()
     for m in methods:
         for d in datasets:
             us = units[(units["method"] == m) & (units["dataset"] == d)].sort_values("seed")
@@ -519,13 +581,14 @@ def cell_notes(
                 parts.append(f"{unexplained} of {total} fits did not succeed")
             n_ok = total - sum(counts.values()) - unexplained
             if n_ok < total and n_ok > 0:
-                parts.append(f"mean over the other {n_ok}")
+                parts.append(f"mean over the other {n_ok}, not ranked")
+                incomplete.add((m, d))
             n_miss = max((_n_missing(x) for x in group["missing"]), default=0)
             if n_miss:
                 parts.append(f"no data for {n_miss} subject{'s' if n_miss > 1 else ''}")
             if parts:
                 notes[m, d] = "; ".join(parts)
-    return notes
+    return notes, incomplete
 
 
 def run_source(
@@ -605,6 +668,10 @@ class ReportOptions:
     precision: int = 3
     alpha: float = 0.05
     title: str = "bench"
+    spread: str = "subjects"  # what ± means: subjects (SD), ci95, seeds (see tables.SPREADS)
+    tex_fit: str = "auto"  # how a wide LaTeX table fits (tables.LATEX_FITS)
+    tex_width: float = TEXT_WIDTH_PT  # the width it must fit, in pt
+    tex_float: str = "table"  # or "table*"
 
 
 @dataclass
@@ -629,6 +696,7 @@ class ReportOutput:
     figures: list[FigureFile] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)  # Markdown tables worth printing
+    printed_tables: list[Table] = field(default_factory=list)  # the same, for the terminal
 
 
 def _slug(text: str) -> str:
@@ -648,34 +716,64 @@ ORACLE_BEST = "oracle_best_"
 BEST_EPOCH = " (oracle best epoch)"
 
 
+def _split_protocols(
+    frame: pd.DataFrame, oracle_methods: frozenset[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame`` (with ``method`` and ``metric`` columns) split into honest and oracle rows, the
+    ``oracle_best_<m>`` rows of a method renamed to metric ``<m>`` of ``method (oracle best
+    epoch)`` (see :func:`_protocols`)."""
+    from bench.metrics import METRICS
+
+    o_method = frame["method"].isin(oracle_methods)
+    o_metric = frame["metric"].map(is_oracle_metric).astype(bool)
+    honest, oracle = frame[~o_method & ~o_metric], frame[o_method | o_metric].copy()
+    best = oracle["metric"].str.startswith(ORACLE_BEST) & oracle["metric"].str.slice(
+        len(ORACLE_BEST)
+    ).isin(list(METRICS))
+    oracle.loc[best, "method"] = oracle.loc[best, "method"] + BEST_EPOCH
+    oracle.loc[best, "metric"] = oracle.loc[best, "metric"].str.slice(len(ORACLE_BEST))
+    return honest, oracle
+
+
+def _with_spread(summary: pd.DataFrame, values: pd.DataFrame | None) -> pd.DataFrame:
+    """``summary`` with the spread over subjects (:func:`bench.aggregate.subject_spread`)."""
+    from bench.aggregate import SPREAD_COLUMNS, subject_spread
+
+    if values is None:
+        return summary
+    spread = subject_spread(values) if len(values) else pd.DataFrame(columns=SPREAD_COLUMNS)
+    out = summary.merge(spread, on=["method", "dataset", "metric"], how="left")
+    return out.astype({"n_subjects": "Int64"})
+
+
 def _protocols(
-    long: pd.DataFrame, metrics: Sequence[str], oracle_methods: frozenset[str]
+    long: pd.DataFrame,
+    metrics: Sequence[str],
+    oracle_methods: frozenset[str],
+    values: pd.DataFrame | None = None,
 ) -> list[_Protocol]:
     """Split ``long`` into the honest protocol and the oracle protocol.
 
     Oracle rows: every row of an oracle method, and every ``oracle_*`` metric of any method.
     An ``oracle_best_<m>`` value of method ``X`` becomes metric ``<m>`` of the row
     ``X (oracle best epoch)``, so that the oracle tables have the same columns as the honest
-    ones. Other ``oracle_*`` metrics keep their names.
+    ones. Other ``oracle_*`` metrics keep their names. ``values`` (each subject's mean over the
+    seeds, :func:`bench.aggregate.seed_means_long`) are split the same way and give each
+    summary its spread over subjects.
     """
-    from bench.metrics import METRICS
-
-    o_method = long["method"].isin(oracle_methods)
-    o_metric = long["metric"].map(is_oracle_metric)
-    honest, oracle = long[~o_method & ~o_metric], long[o_method | o_metric].copy()
-    best = oracle["metric"].str.startswith(ORACLE_BEST) & oracle["metric"].str.slice(
-        len(ORACLE_BEST)
-    ).isin(list(METRICS))
-    oracle.loc[best, "method"] = oracle.loc[best, "method"] + BEST_EPOCH
-    oracle.loc[best, "metric"] = oracle.loc[best, "metric"].str.slice(len(ORACLE_BEST))
+    honest, oracle = _split_protocols(long, oracle_methods)
+    h_values = o_values = None
+    if values is not None:
+        h_values, o_values = _split_protocols(values, oracle_methods)
     out = []
     h_metrics = [m for m in metrics if not is_oracle_metric(m) and m in set(honest["metric"])]
     if not honest.empty and h_metrics:
-        out.append(_Protocol("honest", "", summarize(honest), h_metrics))
+        out.append(_Protocol("honest", "", _with_spread(summarize(honest), h_values), h_metrics))
     wanted = [m[len(ORACLE_BEST) :] if m.startswith(ORACLE_BEST) else m for m in metrics]
     o_metrics = list(dict.fromkeys(m for m in wanted if m in set(oracle["metric"])))
     if not oracle.empty and o_metrics:
-        out.append(_Protocol("oracle", "oracle", summarize(oracle), o_metrics))
+        summary = _with_spread(summarize(oracle), o_values)
+        out.append(_Protocol("oracle", "oracle", summary, o_metrics))
     return out
 
 
@@ -724,6 +822,8 @@ def _tables_for(
     notes: Mapping[tuple[str, str], str],
     precision: int,
     empty: Mapping[tuple[str, str], str] | None = None,
+    spread: str = "seeds",
+    unranked: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, Table]]:
     """The tables of one protocol; ``empty`` notes go only to tables of precision-type metrics."""
     oracle = p.name == "oracle"
@@ -737,6 +837,8 @@ def _tables_for(
         "mark_best": not oracle,
         "caption_prefix": ORACLE_CAPTION if oracle else "",
         "label_prefix": "oracle-" if oracle else "",
+        "spread": spread,
+        "unranked": frozenset(unranked),
     }
     if not p.metrics:
         return []
@@ -784,6 +886,16 @@ def build_report(
     bad = [f for f in options.formats if f not in FORMATS]
     if bad:
         raise BenchError(f"--format: unknown {', '.join(bad)}; known: {', '.join(FORMATS)}")
+    if options.spread not in SPREADS:
+        raise BenchError(f"--spread: expected one of {', '.join(SPREADS)}; got {options.spread!r}")
+    if options.tex_fit not in LATEX_FITS:
+        raise BenchError(
+            f"--tex-fit: expected one of {', '.join(LATEX_FITS)}; got {options.tex_fit!r}"
+        )
+    if options.tex_float not in ("table", "table*"):
+        raise BenchError(f"--tex-float: expected table or table*; got {options.tex_float!r}")
+    if not options.tex_width > 0:
+        raise BenchError(f"--tex-width: expected a width in pt > 0; got {options.tex_width!r}")
     for m in options.metrics:
         metric_info(m)  # unknown names fail here, with close matches
     out = Path(out)
@@ -798,14 +910,22 @@ def build_report(
     datasets = sorted(dict.fromkeys(units["dataset"]), key=natural_key)
     seeds = sorted(set(units["seed"]))
 
-    need_all = options.stats or options.figures
+    need_all = options.stats or options.figures or options.spread != "seeds"
     troubled = units[(units["run_status"] != "FINISHED") | ~(units["n_failed"].fillna(1) == 0)]
     per_subject = source.per_subject(list((units if need_all else troubled)["run_id"]))
-    notes = cell_notes(units, per_subject, methods=methods, datasets=datasets, seeds=seeds)
+    notes, incomplete = cell_status(
+        units, per_subject, methods=methods, datasets=datasets, seeds=seeds
+    )
     empty = empty_notes(units)
+    values = _seed_means(per_subject, units) if options.spread != "seeds" else None
+
+    def latex(t: Table) -> str:
+        return table_latex(
+            t, fit=options.tex_fit, width_pt=options.tex_width, float_env=options.tex_float
+        )
 
     texts: dict[str, str | bytes] = {}
-    protocols = _protocols(long, options.metrics, oracle) if len(long) else []
+    protocols = _protocols(long, options.metrics, oracle, values) if len(long) else []
     for p in protocols:
         # footnotes only for the pairs of this protocol
         p_notes = {}
@@ -816,13 +936,21 @@ def build_report(
         for row in dict.fromkeys(p.summary["method"]):
             base = row.removesuffix(BEST_EPOCH)
             p_empty.update({(row, d): v for (m, d), v in empty.items() if m == base})
-        p.tables = _tables_for(p, options.layout, p_notes, options.precision, p_empty)
+        p_unranked = {
+            (row, d)
+            for row in dict.fromkeys(p.summary["method"])
+            for (m, d) in incomplete
+            if m == row.removesuffix(BEST_EPOCH)
+        }
+        p.tables = _tables_for(
+            p, options.layout, p_notes, options.precision, p_empty, options.spread, p_unranked
+        )
         prefix = f"{p.folder}/" if p.folder else ""
         for stem, t in p.tables:
             if "md" in options.formats:
                 texts[f"{prefix}{stem}.md"] = table_markdown(t)
             if "tex" in options.formats:
-                texts[f"{prefix}{stem}.tex"] = table_latex(t)
+                texts[f"{prefix}{stem}.tex"] = latex(t)
         if "csv" in options.formats:
             texts[f"{prefix}summary.csv"] = render_csv(p.summary)
     honest = next((p for p in protocols if p.name == "honest"), None)
@@ -835,12 +963,13 @@ def build_report(
         for stem, t in honest.tables:
             if options.layout in ("grouped", "metrics") or stem in ("f1", "shd"):
                 result.printed.append(table_markdown(t))
+                result.printed_tables.append(t)
 
     stat_tables: list[tuple[str, Table]] = []
     cd_figs: list[tuple[str, st.FriedmanResult]] = []
     if options.stats and honest is not None:
         stat_tables, cd_figs, stat_texts = _statistics(
-            honest, per_subject, units, options, result.messages
+            honest, per_subject, units, options, result.messages, latex
         )
         texts.update(stat_texts)
 
@@ -880,6 +1009,18 @@ def build_report(
 # --------------------------------------------------------------------------- statistics
 
 
+def _seed_means(per_subject: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Each subject's mean over the seeds of every metric (:func:`seed_means_long`), the
+    per-subject rows matched to their units by run id."""
+    from bench.aggregate import seed_means_long
+
+    if per_subject.empty or "run_id" not in per_subject.columns:
+        return pd.DataFrame(columns=["method", "dataset", "subject", "metric", "value"])
+    ps = per_subject.drop(columns=["method", "dataset", "reused"], errors="ignore")
+    ps = ps.merge(units[["run_id", "method", "dataset"]], on="run_id")
+    return seed_means_long(ps)
+
+
 def _subject_values(per_subject: pd.DataFrame, units: pd.DataFrame, metric: str) -> pd.DataFrame:
     """``method, dataset, subject, value``: mean over seeds of each subject's ok values."""
     from bench.aggregate import seed_means_per_subject
@@ -909,6 +1050,7 @@ def _statistics(
     units: pd.DataFrame,
     options: ReportOptions,
     messages: list[str],
+    latex: Callable[[Table], str] = table_latex,
 ) -> tuple[list[tuple[str, Table]], list[tuple[str, st.FriedmanResult]], dict[str, str]]:
     summary = honest.summary
     methods = list(dict.fromkeys(summary["method"]))
@@ -1019,7 +1161,7 @@ def _statistics(
         if "md" in options.formats:
             texts[f"stats/{stem}.md"] = table_markdown(t)
         if "tex" in options.formats:
-            texts[f"stats/{stem}.tex"] = table_latex(t)
+            texts[f"stats/{stem}.tex"] = latex(t)
     if "csv" in options.formats:
         texts["stats/wilcoxon.csv"] = pd.DataFrame(w_rows).to_csv(
             index=False, lineterminator="\n", float_format="%.10g"
@@ -1080,6 +1222,7 @@ def _figures(
 
     ok_units = units[units["run_status"] == "FINISHED"]
     seed = int(ok_units["seed"].min()) if len(ok_units) else None
+    colours = figs.method_colours(list(dict.fromkeys(units["method"])))  # one per method
     n_nodes: dict[tuple[str, str], int] = {}
     curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     no_scores: dict[str, list[str]] = {}
@@ -1152,6 +1295,7 @@ def _figures(
                 curves[d],
                 title=f"{d}: pairs pooled over subjects, seed {seed}",
                 skipped=no_scores.get(d, []),
+                colours=colours,
             ),
             f"prroc_{d}",
             f"Precision–recall and ROC curves on {d} (off-diagonal pairs pooled over subjects)",
@@ -1178,6 +1322,7 @@ def _figures(
                     panels,
                     metric_label=info.label,
                     title=f"{info.label} over subjects (each subject's mean over seeds)",
+                    colours=colours,
                 ),
                 f"box_{metric}",
                 f"{info.label} per subject, by method and dataset",
@@ -1192,7 +1337,7 @@ def _figures(
             points.setdefault(m, []).append((n_nodes[m, d], sec))
     if points:
         add(
-            figs.runtime_figure(points, title="Run time against network size"),
+            figs.runtime_figure(points, title="Run time against network size", colours=colours),
             "runtime",
             "Seconds per fit against the number of nodes",
             None,
@@ -1210,6 +1355,7 @@ _SECTIONS = (
     ("matrices", "Estimated EC matrices"),
     ("networks", "Estimated graphs"),
 )
+_FOLDED = frozenset({"matrices", "networks"})
 
 
 def _html(
@@ -1236,10 +1382,16 @@ def _html(
             page.table(t)
     for section, heading in _SECTIONS:
         chosen = [f for f in figures if f.section == section]
-        if chosen:
-            page.heading(heading)
-            for f in chosen:
-                page.figure(f.png, f.caption)
+        if not chosen:
+            continue
+        page.heading(heading)
+        if section in _FOLDED:  # one per method and dataset: a grid, folded
+            page.figure_grid(
+                [(f.png, f.caption) for f in chosen],
+                folded=f"{len(chosen)} figure{'s' if len(chosen) > 1 else ''} (click to show)",
+            )
+        else:
+            page.figure_grid([(f.png, f.caption) for f in chosen])
     return page.render()
 
 
@@ -1268,6 +1420,24 @@ def log_figures(
     return report_id
 
 
+def log_report_files(
+    client: Any, experiment_id: str, out: Path, files: Sequence[Path], name: str
+) -> str | None:
+    """Log the report's files (tables, statistics, ``index.html``) to the report run, under
+    ``report/`` with their paths relative to ``out`` (``report/grouped.md``,
+    ``report/stats/wilcoxon_f1.tex``, ``report/index.html``). Returns the report run's id."""
+    if not files:
+        return None
+    rid = _report_run(client, experiment_id, name)
+    out = Path(out).resolve()
+    for path in files:
+        rel = Path(path).resolve().relative_to(out).parent.as_posix()
+        client.log_artifact(
+            rid, str(path), artifact_path="report" if rel == "." else f"report/{rel}"
+        )
+    return rid
+
+
 def _report_run(client: Any, experiment_id: str, name: str) -> str:
     runs = client.search_runs(
         [experiment_id],
@@ -1277,8 +1447,17 @@ def _report_run(client: Any, experiment_id: str, name: str) -> str:
     )
     if runs:
         return str(runs[0].info.run_id)
+    import time
+
+    now = str(int(time.time() * 1000))
     run = client.create_run(
-        experiment_id, tags={"bench.kind": "report", "mlflow.runName": f"report | {name}"}
+        experiment_id,
+        tags={
+            "bench.kind": "report",
+            "bench.logged_at": now,
+            "mlflow.runName": f"report | {name}",
+            "mlflow.source.name": "bench report",
+        },
     )
     client.set_terminated(run.info.run_id, "FINISHED")
     return str(run.info.run_id)

@@ -22,14 +22,21 @@ Layouts (:func:`build_table`):
   (the usual paper layout).
 
 Rendering: methods keep the order in which they first appear in the input; datasets are in
-natural order (``smith:2`` before ``smith:10``). A cell is ``mean ± std`` (``precision``
+natural order (``smith:2`` before ``smith:10``). A cell is ``mean ± spread`` (``precision``
 decimals, one decimal for count-like metrics such as SHD), ``n/a`` when not applicable and
-``–`` when there is no result. Within each ranking group (a dataset for one metric; a metric
-column in the ``metrics`` and ``grouped`` layouts) the means are compared at the printed
-precision, by the metric's direction in :data:`bench.metrics.METRICS`: the best value is
-**bold** (ties are all bold) and the second-best distinct value is underlined (Markdown
-``<u>…</u>``, LaTeX ``\\underline``, HTML ``<u>``). Oracle methods (which look at the ground
-truth) get a dagger, are never marked best or second, and are named in a footnote.
+``–`` when there is no result. What ± means is chosen with ``spread`` and said in the caption
+(:data:`SPREADS`): ``subjects`` (default) the sample SD over subjects of each subject's mean
+over the seeds, ``ci95`` the half-width of the 95 % t interval of the mean over subjects (both
+from :func:`bench.aggregate.subject_spread`, columns ``sd_subjects`` / ``ci95_subjects`` of the
+summary; a cell without them, e.g. a group-level fit with one "subject", shows the mean
+alone), ``seeds`` the population SD over seeds (``std``; 0 for a deterministic method). Within
+each ranking group (a dataset for one metric; a metric column in the ``metrics`` and
+``grouped`` layouts) the means are compared at the printed precision, by the metric's
+direction in :data:`bench.metrics.METRICS`: the best value is **bold** (ties are all bold) and
+the second-best distinct value is marked second (Markdown *italics*, which every Markdown
+renderer shows; LaTeX ``\\underline``; HTML ``<u>``). Cells in ``unranked`` (a mean over fewer
+fits than planned, e.g. after timeouts) and oracle methods (which look at the ground truth, and
+get a dagger and a footnote) are never marked best or second.
 
 Footnotes: ``notes`` maps ``(method, dataset)`` to a reason (e.g. ``"timeout: 2 of 50
 fits"``); every cell of that pair gets a superscript letter (ᵃ, ᵇ, … in Markdown, ``$^{a}$`` in
@@ -42,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -74,6 +82,7 @@ __all__ = [
     "summarize",
     "table_latex",
     "table_markdown",
+    "table_terminal",
     "write_tables",
 ]
 
@@ -82,6 +91,11 @@ AnyLayout = Literal["auto", "methods", "datasets", "metrics", "grouped"]
 LAYOUTS = ("auto", "methods", "datasets", "metrics", "grouped")
 
 CSV_COLUMNS = ("method", "dataset", "metric", "mean", "std", "n_seeds")
+SPREAD_CSV_COLUMNS = ("sd_subjects", "ci95_subjects", "n_subjects")
+SPREADS = ("subjects", "seeds", "ci95")
+SPREAD_COLUMN = {"subjects": "sd_subjects", "seeds": "std", "ci95": "ci95_subjects"}
+SECOND_LATEX = "second underlined"
+SECOND_MARKDOWN = "second in italics"
 
 NOT_APPLICABLE = "n/a"
 MISSING = "–"  # en dash
@@ -225,6 +239,14 @@ def _rank_groups(
     return out
 
 
+def _range_text(counts: Iterable[int], unit: str) -> str:
+    ns = sorted({int(n) for n in counts})
+    if not ns:
+        return ""
+    span = str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
+    return f"{span} {unit}{'' if ns == [1] else 's'}"
+
+
 class _Cells:
     """Cell texts and candidate scores of a summary for a set of metrics."""
 
@@ -235,18 +257,25 @@ class _Cells:
         oracle_methods: Collection[str],
         precision: int,
         mark_best: bool,
+        spread: str = "seeds",
+        unranked: Collection[tuple[str, str]] = (),
     ) -> None:
         _require(summary, SUMMARY_COLUMNS, "summary")
         if summary.empty:
             raise ValueError("summary is empty: no results to tabulate")
+        if spread not in SPREADS:
+            raise ValueError(f"spread must be one of {', '.join(SPREADS)}; got {spread!r}")
+        self.spread = spread
+        column = SPREAD_COLUMN[spread]
         self.infos = {m: metric_info(m) for m in metrics}
         self.methods = _first_seen(summary["method"])
         self.datasets = sorted(_first_seen(summary["dataset"]), key=natural_key)
         sub = summary[summary["metric"].isin(metrics)]
         self.sub = sub
-        found = {(r.method, r.dataset, r.metric): r for r in sub.itertuples(index=False)}
+        found = {(r["method"], r["dataset"], r["metric"]): r for r in sub.to_dict("records")}
         self.text: dict[tuple[str, str, str], str] = {}
         self.score: dict[tuple[str, str, str], float] = {}
+        self.any_spread = False
         for metric, info in self.infos.items():
             decimals = _decimals(info, precision)
             for m in self.methods:
@@ -255,23 +284,47 @@ class _Cells:
                     r = found.get(key)
                     if r is None:
                         self.text[key] = MISSING
-                    elif not r.applicable:
+                    elif not r["applicable"]:
                         self.text[key] = NOT_APPLICABLE
                     else:
-                        self.text[key] = f"{_fmt(r.mean, decimals)} ± {_fmt(r.std, decimals)}"
-                        if mark_best and info.ranked and m not in oracle_methods:
-                            self.score[key] = round(float(r.mean), decimals)
+                        sd = r.get(column, float("nan"))
+                        text = _fmt(r["mean"], decimals)
+                        if sd is not None and pd.notna(sd):
+                            text += f" ± {_fmt(float(sd), decimals)}"
+                            self.any_spread = True
+                        self.text[key] = text
+                        eligible = m not in oracle_methods and (m, d) not in unranked
+                        if mark_best and info.ranked and eligible:
+                            self.score[key] = round(float(r["mean"]), decimals)
 
     def higher(self, metric: str) -> bool:
         return self.infos[metric].higher_is_better
 
-    def seeds(self, metrics: Iterable[str] | None = None, dataset: str | None = None) -> str:
+    def _subset(self, metrics: Iterable[str] | None, dataset: str | None) -> pd.DataFrame:
         sub = self.sub[self.sub["applicable"]]
         if metrics is not None:
             sub = sub[sub["metric"].isin(list(metrics))]
         if dataset is not None:
             sub = sub[sub["dataset"] == dataset]
-        return _seeds_text(sub["n_seeds"])
+        return sub
+
+    def seeds(self, metrics: Iterable[str] | None = None, dataset: str | None = None) -> str:
+        return _seeds_text(self._subset(metrics, dataset)["n_seeds"])
+
+    def body(self, metrics: Iterable[str] | None = None, dataset: str | None = None) -> str:
+        """What a cell is, for the caption: ``mean over 3 seeds ± SD over 50 subjects …``."""
+        sub = self._subset(metrics, dataset)
+        seeds = _seeds_text(sub["n_seeds"])
+        if not seeds:
+            return ""
+        if self.spread == "seeds":
+            return f"mean ± SD over {seeds} (population SD)"
+        n = sub["n_subjects"] if "n_subjects" in sub.columns else pd.Series(dtype=int)
+        subjects = _range_text(n[n >= 2], "subject")
+        if not self.any_spread or not subjects:
+            return f"mean over subjects and {seeds}"
+        what = "SD" if self.spread == "subjects" else "95 % CI half-width (t) of the mean"
+        return f"mean ± {what} over {subjects} (of each subject's mean over {seeds})"
 
 
 def _letters(
@@ -298,7 +351,7 @@ def _letters(
 def _marks_note(ranked: bool, second: bool, what: str) -> str:
     if not ranked:
         return ""
-    return f"; best {what} in bold" + (", second underlined" if second else "")
+    return f"; best {what} in bold" + (f", {SECOND_LATEX}" if second else "")
 
 
 def build_table(
@@ -315,6 +368,8 @@ def build_table(
     mark_best: bool = True,
     caption_prefix: str = "",
     label_prefix: str = "",
+    spread: str = "seeds",
+    unranked: Collection[tuple[str, str]] = (),
 ) -> Table:
     """Build one table of ``summary`` (columns :data:`SUMMARY_COLUMNS`) in ``layout``.
 
@@ -322,21 +377,23 @@ def build_table(
     for ``metrics`` and ``grouped``; ``dataset`` for ``metrics``. ``second`` underlines the
     second-best value; ``mark_best=False`` marks nothing (oracle tables). ``caption_prefix`` is
     put before the caption (e.g. ``"Oracle protocol. "``), ``label_prefix`` before the LaTeX
-    label's name.
+    label's name. ``spread`` chooses what ± means (:data:`SPREADS`; ``subjects`` and ``ci95``
+    need the summary columns ``sd_subjects`` / ``ci95_subjects`` / ``n_subjects``);
+    ``unranked`` holds (method, dataset) pairs never marked best or second (incomplete cells).
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}")
     if layout in ("auto", "methods", "datasets"):
         if metric is None:
             raise ValueError(f"layout {layout!r} needs a metric")
-        c = _Cells(summary, [metric], oracle_methods, precision, mark_best)
+        c = _Cells(summary, [metric], oracle_methods, precision, mark_best, spread, unranked)
         return _build_single(
             c, metric, layout, oracle_methods, second, notes, caption_prefix, label_prefix
         )
     names = list(metrics or [])
     if not names:
         raise ValueError(f"layout {layout!r} needs a list of metrics")
-    c = _Cells(summary, names, oracle_methods, precision, mark_best)
+    c = _Cells(summary, names, oracle_methods, precision, mark_best, spread, unranked)
     if layout == "metrics":
         if dataset is None:
             raise ValueError("layout 'metrics' needs a dataset")
@@ -383,10 +440,10 @@ def _build_single(
 
     direction = "higher" if info.higher_is_better else "lower"
     title = f"{info.label} ({direction} is better)" if info.ranked else info.label
-    seeds = c.seeds()
+    body = c.body()
     ranked = info.ranked and bool(c.score)
-    if seeds:
-        caption = f"{title}: mean ± std over {seeds}{_marks_note(ranked, second, 'per dataset')}."
+    if body:
+        caption = f"{title}: {body}{_marks_note(ranked, second, 'per dataset')}."
     else:
         caption = f"{title}: no applicable results."
     marks, note_list = _letters(keys, notes)
@@ -431,9 +488,9 @@ def _build_metrics(
     keys = [[(m, dataset, x) for x in metrics] for m in methods]
     infos = [c.infos[x] for x in metrics]
     ranked = any(k in c.score for row in keys for k in row)
-    seeds = c.seeds(dataset=dataset)
-    if seeds:
-        body = f"mean ± std over {seeds}{_marks_note(ranked, second, 'per metric')}"
+    body = c.body(dataset=dataset)
+    if body:
+        body = f"{body}{_marks_note(ranked, second, 'per metric')}"
         caption = f"{dataset}: {body}{_legend(infos)}."
     else:
         caption = f"{dataset}: no applicable results."
@@ -471,9 +528,9 @@ def _build_grouped(
     keys = [[(m, d, x) for d in datasets for x in metrics] for m in methods]
     infos = [c.infos[x] for x in metrics]
     ranked = any(k in c.score for row in keys for k in row)
-    seeds = c.seeds()
-    if seeds:
-        body = f"Mean ± std over {seeds}{_marks_note(ranked, second, 'per column')}"
+    body = c.body()
+    if body:
+        body = f"{body[0].upper()}{body[1:]}{_marks_note(ranked, second, 'per column')}"
         caption = f"{body}{_legend(infos)}."
     else:
         caption = "No applicable results."
@@ -516,23 +573,24 @@ def _md_escape(text: str) -> str:
 def table_markdown(t: Table) -> str:
     """A GFM pipe table with a ``Table:`` caption line and the footnotes under it.
 
-    Best cells are ``**bold**``, second-best ``<u>underlined</u>``, footnote markers are
-    Unicode superscript letters. Column groups become ``group / column`` headers (GFM has no
-    spanning cells).
+    Best cells are ``**bold**``, second-best ``*italic*`` (HTML tags such as ``<u>`` show as
+    text in many renderers, MLflow's preview among them), footnote markers are Unicode
+    superscript letters. Column groups become ``group / column`` headers (GFM has no spanning
+    cells).
     """
 
     def head(name: str, oracle: bool) -> str:
         return _md_escape(name) + (DAGGER if oracle else "")
 
     def cell(text: str, rank: int, mark: str) -> str:
-        text = f"**{text}**" if rank == 1 else f"<u>{text}</u>" if rank == 2 else text
+        text = f"**{text}**" if rank == 1 else f"*{text}*" if rank == 2 else text
         return text + superscript(mark)
 
     cols = [head(c, o) for c, o in zip(t.cols, t.col_oracle, strict=True)]
     if t.col_groups:
         groups = [g for g, span in t.col_groups for _ in range(span)]
         cols = [f"{_md_escape(g)} / {c}" for g, c in zip(groups, cols, strict=True)]
-    lines = [f"Table: {t.caption}", ""]
+    lines = [f"Table: {t.caption.replace(SECOND_LATEX, SECOND_MARKDOWN)}", ""]
     lines.append("| " + " | ".join([t.corner, *cols]) + " |")
     lines.append("| :--- | " + " | ".join("---:" for _ in t.cols) + " |")
     for name, oracle, cells, ranks, marks in zip(
@@ -593,6 +651,93 @@ def _single_table(
     )
 
 
+# --------------------------------------------------------------------------- terminal
+
+
+def _cell_width(t: Table, j: int) -> int:
+    return max(
+        [len(t.cols[j])] + [len(t.cells[i][j]) + len(t.marks[i][j]) for i in range(len(t.rows))]
+    )
+
+
+def table_terminal(t: Table, width: int | None = None, *, styled: bool | None = None) -> str:
+    """``t`` drawn for a terminal ``width`` columns wide (default: the terminal's) with
+    ``rich``: the best value **bold**, the second underlined (``styled``, default when the
+    output is a terminal), else marked ``▲`` / ``△``; footnotes and the caption as text. A
+    table wider than ``width`` is split into several, each with the row names, keeping column
+    groups whole. The Markdown and LaTeX files are not affected.
+    """
+    import io
+    import shutil
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    if width is None:
+        width = shutil.get_terminal_size((100, 24)).columns
+    if styled is None:
+        styled = sys.stdout.isatty()
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=styled,
+        color_system="standard" if styled else None,
+        no_color=not styled,
+        highlight=False,
+        emoji=False,
+    )
+    first = max([len(t.corner)] + [len(r) + 1 for r in t.rows])
+    parts: list[list[int]] = []
+    for block in _blocks(t):
+        need = first + 4 + sum(_cell_width(t, j) + 3 for j in (parts[-1] if parts else []) + block)
+        if parts and need <= width:
+            parts[-1] += block
+        else:
+            parts.append(list(block))
+    caption = t.caption
+    if not styled:
+        caption = caption.replace("in bold", "▲").replace(SECOND_LATEX, "second △")
+    console.print(Text(caption))
+    group_of = {}
+    if t.col_groups:
+        j = 0
+        for group, span in t.col_groups:
+            for k in range(j, j + span):
+                group_of[k] = group
+            j += span
+    for k, cols in enumerate(parts):
+        if k:
+            console.print()
+        rt = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        rt.add_column(t.corner, no_wrap=True)
+        for j in cols:
+            head = t.cols[j] + (DAGGER if t.col_oracle[j] else "")
+            if j in group_of:  # the group's name above its first column
+                first_of_group = j == cols[0] or group_of.get(j - 1) != group_of[j]
+                head = f"{group_of[j] if first_of_group else ''}\n{head}"
+            rt.add_column(head, justify="right", no_wrap=True)
+        for i, (name, oracle) in enumerate(zip(t.rows, t.row_oracle, strict=True)):
+            row = [Text(name + (DAGGER if oracle else ""))]
+            for j in cols:
+                text, rank, mark = t.cells[i][j], t.rank[i][j], superscript(t.marks[i][j])
+                if styled:
+                    style = "bold" if rank == 1 else "underline" if rank == 2 else ""
+                    cell = Text(text, style=style)
+                else:
+                    cell = Text(text + (" ▲" if rank == 1 else " △" if rank == 2 else ""))
+                cell.append(mark)
+                row.append(cell)
+            rt.add_row(*row)
+        console.print(rt)
+    for letter, text in t.notes:
+        console.print(Text(f"{superscript(letter)} {text}."))
+    if t.oracles:
+        console.print(Text(_oracle_note(t, DAGGER, str)))
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
 # --------------------------------------------------------------------------- latex
 
 _LATEX_SPECIAL = {
@@ -619,6 +764,11 @@ _LATEX_SPECIAL = {
     "²": r"$^2$",
     "α": r"$\alpha$",
     "∞": r"$\infty$",
+    "<": r"$<$",  # OT1 text fonts (pdflatex with booktabs only) print < as ¡ and > as ¿
+    ">": r"$>$",
+    "|": r"\textbar{}",
+    "≈": r"$\approx$",
+    "−": r"$-$",
 }
 
 
@@ -626,13 +776,138 @@ def _tex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
 
 
-def table_latex(t: Table) -> str:
-    """A booktabs ``table`` float: ``\\textbf`` best, ``\\underline`` second, ``$^{a}$`` marks.
+LATEX_FITS = ("auto", "shrink", "split", "resize", "none")
+TEXT_WIDTH_PT = 345.0  # \textwidth of LaTeX's article class at 10 pt (a4 or letter paper)
+# (font switch, scale against 10 pt, \tabcolsep in pt): the sizes "auto" tries, in order
+_SIZES = (("", 1.0, 6.0), (r"\small", 0.9, 4.0), (r"\footnotesize", 0.8, 3.0))
+# advance widths in pt of Computer Modern at 10 pt (cmr10; math symbols from cmsy10)
+_CM_WIDTH = {
+    **dict.fromkeys("0123456789", 5.0),
+    **dict.fromkeys(".,:;!'|", 2.78),
+    **dict.fromkeys("ijlt", 2.9),
+    **dict.fromkeys("fr()[]-", 3.5),
+    **dict.fromkeys("mw", 7.5),
+    **dict.fromkeys("MW", 9.5),
+    " ": 3.33,
+    "±": 7.78,
+    "–": 5.0,
+    "↑": 10.0,
+    "↓": 10.0,
+    "†": 4.44,
+    "@": 7.78,
+}
 
-    Needs only ``\\usepackage{booktabs}``; column groups use ``\\multicolumn`` and
-    ``\\cmidrule``; LaTeX special characters in names are escaped.
+
+def text_width_pt(text: str, *, bold: bool = False) -> float:
+    r"""An estimate of the printed width of ``text`` in Computer Modern at 10 pt (``\textbf``
+    ~10 % wider); good to a few per cent on table cells (numbers, names), used only to choose
+    how a table fits the page."""
+    w = 0.0
+    for ch in str(text):
+        w += _CM_WIDTH.get(ch, 7.2 if ch.isupper() else 5.0)
+    return w * (1.1 if bold else 1.0)
+
+
+def _column_widths(t: Table) -> list[float]:
+    r"""Natural width (pt, 10 pt, without \tabcolsep) of the row-name column and each column."""
+    first = max(
+        [text_width_pt(t.corner)]
+        + [text_width_pt(r) + (4.44 if o else 0) for r, o in zip(t.rows, t.row_oracle, strict=True)]
+    )
+    widths = [first]
+    for j, name in enumerate(t.cols):
+        w = text_width_pt(name)
+        for i in range(len(t.rows)):
+            mark = 3.5 * len(t.marks[i][j])
+            w = max(w, text_width_pt(t.cells[i][j], bold=t.rank[i][j] == 1) + mark)
+        widths.append(w)
+    if t.col_groups:  # a group label wider than its columns widens them
+        start = 1
+        for group, span in t.col_groups:
+            need = text_width_pt(group) - sum(widths[start : start + span])
+            if need > 0:
+                for k in range(start, start + span):
+                    widths[k] += need / span
+            start += span
+    return widths
+
+
+def latex_width_pt(t: Table, cols: list[int] | None = None, size: int = 0) -> float:
+    r"""The estimated width in pt of ``t``'s tabular (only columns ``cols``) at ``_SIZES[size]``."""
+    _, scale, sep = _SIZES[size]
+    widths = _column_widths(t)
+    chosen = [0] + [1 + j for j in (cols if cols is not None else range(len(t.cols)))]
+    return sum(widths[k] * scale + 2 * sep for k in chosen)
+
+
+def _blocks(t: Table) -> list[list[int]]:
+    """The column blocks a table may be split into: its column groups, else single columns."""
+    if not t.col_groups:
+        return [[j] for j in range(len(t.cols))]
+    out, start = [], 0
+    for _, span in t.col_groups:
+        out.append(list(range(start, start + span)))
+        start += span
+    return out
+
+
+def _split(t: Table, width: float, size: int) -> list[list[int]]:
+    """Consecutive blocks packed into parts that each fit ``width`` at ``size`` (greedy)."""
+    parts: list[list[int]] = []
+    for block in _blocks(t):
+        if parts and latex_width_pt(t, parts[-1] + block, size) <= width:
+            parts[-1] += block
+        else:
+            parts.append(list(block))
+    return parts
+
+
+def latex_layout(t: Table, fit: str = "auto", width_pt: float = TEXT_WIDTH_PT) -> dict:
+    r"""How :func:`table_latex` fits ``t`` into ``width_pt``: ``{"size": k, "parts": [...],
+    "resize": bool}`` (``size`` indexes the font sizes normal, ``\small``, ``\footnotesize``).
+
+    ``auto``: the natural size if it fits, else ``\small``, else ``\footnotesize`` (with a
+    narrower ``\tabcolsep``), else split the columns (whole column groups) into stacked tabulars
+    at ``\small`` that fit, repeating the row names; ``shrink``: the smallest of those sizes
+    that fits (``\footnotesize`` at worst), never split; ``split``: split at the natural size;
+    ``resize``: natural size, scaled to the line width with ``\resizebox`` when wider (needs
+    ``\usepackage{graphicx}``); ``none``: natural size, whatever its width.
     """
+    if fit not in LATEX_FITS:
+        raise ValueError(f"fit must be one of {', '.join(LATEX_FITS)}; got {fit!r}")
+    everything = list(range(len(t.cols)))
+    room = width_pt * 0.98
+    if fit == "none":
+        return {"size": 0, "parts": [everything], "resize": False}
+    if fit == "resize":
+        return {"size": 0, "parts": [everything], "resize": latex_width_pt(t) > room}
+    if fit == "split":
+        return {"size": 0, "parts": _split(t, room, 0), "resize": False}
+    for size in range(len(_SIZES)):
+        if latex_width_pt(t, None, size) <= room:
+            return {"size": size, "parts": [everything], "resize": False}
+    if fit == "shrink":
+        return {"size": len(_SIZES) - 1, "parts": [everything], "resize": False}
+    return {"size": 1, "parts": _split(t, room, 1), "resize": False}
+
+
+def table_latex(
+    t: Table, *, fit: str = "auto", width_pt: float = TEXT_WIDTH_PT, float_env: str = "table"
+) -> str:
+    r"""A booktabs float: ``\textbf`` best, ``\underline`` second, ``$^{a}$`` marks.
+
+    Needs only ``\usepackage{booktabs}`` (``fit="resize"`` also ``graphicx``); column groups use
+    ``\multicolumn`` and ``\cmidrule``; LaTeX special characters in names and notes are escaped
+    (``<`` as ``$<$``: OT1 fonts print a bare ``<`` as ``¡``). ``fit`` and ``width_pt`` choose
+    how a wide table fits the text width (:func:`latex_layout`; 345 pt is the article class's
+    ``\textwidth``, use about 505 for a two-column paper's ``table*`` and 241 for one of its
+    columns); ``float_env`` is ``table`` or ``table*`` (spanning both columns).
+    """
+    if float_env not in ("table", "table*"):
+        raise ValueError(f"float_env must be 'table' or 'table*'; got {float_env!r}")
+    layout = latex_layout(t, fit, width_pt)
     dagger = r"$^\dagger$"
+    switch, _, sep = _SIZES[layout["size"]]
 
     def head(name: str, oracle: bool) -> str:
         return _tex_escape(name) + (dagger if oracle else "")
@@ -645,43 +920,50 @@ def table_latex(t: Table) -> str:
             body = rf"\underline{{{body}}}"
         return body + (rf"$^{{\mathrm{{{mark}}}}}$" if mark else "")
 
-    lines = [
-        r"\begin{table}[htbp]",
-        r"  \centering",
-        rf"  \caption{{{_tex_escape(t.caption)}}}",
-        rf"  \label{{{t.label}}}",
-        rf"  \begin{{tabular}}{{l{'r' * len(t.cols)}}}",
-        r"    \toprule",
-    ]
-    if t.col_groups:
-        spans, rules, start = [], [], 2
-        for group, span in t.col_groups:
-            spans.append(rf"\multicolumn{{{span}}}{{c}}{{{_tex_escape(group)}}}")
-            rules.append(rf"\cmidrule(lr){{{start}-{start + span - 1}}}")
-            start += span
-        lines.append("    " + " & ".join(["", *spans]) + r" \\")
-        lines.append("    " + " ".join(rules))
-    lines += [
-        "    "
-        + " & ".join([t.corner] + [head(c, o) for c, o in zip(t.cols, t.col_oracle, strict=True)])
-        + r" \\",
-        r"    \midrule",
-    ]
-    for name, oracle, cells, ranks, marks in zip(
-        t.rows, t.row_oracle, t.cells, t.rank, t.marks, strict=True
-    ):
-        row = [head(name, oracle)] + [
-            cell(c, r, k) for c, r, k in zip(cells, ranks, marks, strict=True)
-        ]
-        lines.append("    " + " & ".join(row) + r" \\")
-    lines += [r"    \bottomrule", r"  \end{tabular}"]
+    def tabular(cols: list[int]) -> list[str]:
+        out = [rf"  \begin{{tabular}}{{l{'r' * len(cols)}}}", r"    \toprule"]
+        if t.col_groups:
+            spans, rules, start, j = [], [], 2, 0
+            for group, span in t.col_groups:
+                mine = [k for k in range(j, j + span) if k in cols]
+                j += span
+                if not mine:
+                    continue
+                n = len(mine)
+                spans.append(rf"\multicolumn{{{n}}}{{c}}{{{_tex_escape(group)}}}")
+                rules.append(rf"\cmidrule(lr){{{start}-{start + n - 1}}}")
+                start += n
+            out.append("    " + " & ".join(["", *spans]) + r" \\")
+            out.append("    " + " ".join(rules))
+        heads = [head(t.cols[j], t.col_oracle[j]) for j in cols]
+        out += ["    " + " & ".join([t.corner, *heads]) + r" \\", r"    \midrule"]
+        for i, (name, oracle) in enumerate(zip(t.rows, t.row_oracle, strict=True)):
+            row = [head(name, oracle)] + [
+                cell(t.cells[i][j], t.rank[i][j], t.marks[i][j]) for j in cols
+            ]
+            out.append("    " + " & ".join(row) + r" \\")
+        out += [r"    \bottomrule", r"  \end{tabular}"]
+        if layout["resize"]:
+            out = [r"  \resizebox{\linewidth}{!}{%", *out, r"  }"]
+        return out
+
+    lines = [rf"\begin{{{float_env}}}[htbp]", r"  \centering"]
+    if layout["resize"]:
+        lines.append(r"  % \resizebox needs \usepackage{graphicx}")
+    if switch:
+        lines += [rf"  {switch}", rf"  \setlength{{\tabcolsep}}{{{sep:g}pt}}"]
+    lines += [rf"  \caption{{{_tex_escape(t.caption)}}}", rf"  \label{{{t.label}}}"]
+    for k, cols in enumerate(layout["parts"]):
+        if k:
+            lines.append(r"  \par\medskip")
+        lines += tabular(cols)
     foot = [rf"$^{{\mathrm{{{letter}}}}}$ {_tex_escape(text)}." for letter, text in t.notes]
     if t.oracles:
         foot.append(_oracle_note(t, dagger, lambda m: rf"\texttt{{{_tex_escape(m)}}}"))
     if foot:
         lines.append(r"  \par\smallskip")
         lines += [rf"  {{\footnotesize {note}\par}}" for note in foot]
-    lines.append(r"\end{table}")
+    lines.append(rf"\end{{{float_env}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -709,18 +991,32 @@ def render_latex(
 
 
 def render_csv(summary: pd.DataFrame) -> str:
-    """Tidy CSV with columns method, dataset, metric, mean, std, n_seeds.
+    """Tidy CSV with columns method, dataset, metric, mean, std (over seeds), n_seeds, and,
+    where the summary has them, sd_subjects, ci95_subjects, n_subjects.
 
     Numbers with 10 significant digits; an empty mean/std means not applicable.
     """
     _require(summary, CSV_COLUMNS, "summary")
-    return summary.loc[:, list(CSV_COLUMNS)].to_csv(
-        index=False, lineterminator="\n", float_format="%.10g", na_rep=""
-    )
+    cols = [*CSV_COLUMNS, *(c for c in SPREAD_CSV_COLUMNS if c in summary.columns)]
+    out = summary.loc[:, cols]
+    if "n_subjects" in out.columns:
+        out = out.astype({"n_subjects": "Int64"})
+    return out.to_csv(index=False, lineterminator="\n", float_format="%.10g", na_rep="")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() gives a new file under the user's umask
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``; the
+    file gets the mode an ordinary new file gets (``0o666`` less the umask; ``mkstemp``'s
+    temporary file would be ``0o600``)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if isinstance(data, bytes):
@@ -733,7 +1029,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -26,6 +26,8 @@ def make_store(
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
+    from bench.tracking import display_value
+
     src = R.build()
     uri = f"sqlite:///{root / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri)
@@ -40,7 +42,9 @@ def make_store(
         mine = long[
             (long["method"] == u.method) & (long["dataset"] == u.dataset) & (long["seed"] == u.seed)
         ]
-        metrics = {r.metric: r.value for r in mine.itertuples() if np.isfinite(r.value)}
+        metrics = {
+            r.metric: display_value(r.value) for r in mine.itertuples() if np.isfinite(r.value)
+        }  # rounded for display, as bench.tracking logs them
         metrics.update(n_subjects=u.n_subjects, n_failed=u.n_failed)
         tags = {
             "bench.kind": "result",

@@ -166,7 +166,7 @@ def test_summarize_partial_nan_counts_only_valued_seeds():
     assert s["mean"].tolist() == pytest.approx([0.6, 1.0])
     assert s["n_seeds"].tolist() == [2, 1]
     md = render_markdown(s, "orientation_accuracy")
-    assert "mean ± std over 1–2 seeds" in md.splitlines()[0]
+    assert "mean ± SD over 1–2 seeds (population SD)" in md.splitlines()[0]
 
 
 def test_summarize_order_methods_first_seen_datasets_natural():
@@ -199,9 +199,9 @@ def test_best_marking_follows_metric_direction():
     shd = md_cells(render_markdown(s, "shd", layout="methods", oracle_methods=ORACLE))
     # smith:2: F1 higher is better -> pc (0.650 > 0.600); SHD lower is better -> granger.
     assert f1["pc", "smith:2"] == "**0.650 ± 0.050**"
-    assert f1["granger", "smith:2"] == "<u>0.600 ± 0.050</u>"  # second best: underlined
+    assert f1["granger", "smith:2"] == "*0.600 ± 0.050*"  # second best: italics
     assert shd["granger", "smith:2"] == "**3.5 ± 0.5**"
-    assert shd["pc", "smith:2"] == "<u>5.0 ± 1.0</u>"
+    assert shd["pc", "smith:2"] == "*5.0 ± 1.0*"
     # the oracle is best on both but never marked
     assert f1["brainec_oracle†", "smith:2"] == "0.910 ± 0.010"
     assert shd["brainec_oracle†", "smith:2"] == "1.5 ± 0.5"
@@ -211,7 +211,7 @@ def test_oracle_is_marked_best_when_not_declared_oracle():
     s = summarize(fixture_long())
     f1 = md_cells(render_markdown(s, "f1", layout="methods"))
     assert f1["brainec_oracle", "smith:2"] == "**0.910 ± 0.010**"
-    assert f1["pc", "smith:2"] == "<u>0.650 ± 0.050</u>"
+    assert f1["pc", "smith:2"] == "*0.650 ± 0.050*"
     assert "oracle:" not in render_markdown(s, "f1")
 
 
@@ -229,7 +229,7 @@ def test_ties_at_printed_precision_are_all_bold():
     )
     cells = md_cells(render_markdown(summarize(df), "f1", layout="methods"))
     assert cells["a", "d:1"] == cells["b", "d:1"] == "**0.812 ± 0.000**"
-    assert cells["c", "d:1"] == "<u>0.500 ± 0.000</u>"  # the next distinct value is second
+    assert cells["c", "d:1"] == "*0.500 ± 0.000*"  # the next distinct value is second
 
 
 def test_not_applicable_and_missing_cells():
