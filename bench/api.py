@@ -337,7 +337,7 @@ def report(
 
 @dataclass
 class SweepOutput:
-    """What :func:`sweep` returns: the sweep (:class:`bench.sweep.SweepResult`), the files
+    """What :func:`sweep` returns: the sweep (:class:`bench.sweeps.SweepResult`), the files
     written, the Markdown worth printing and the MLflow parent run."""
 
     result: Any
@@ -365,9 +365,9 @@ def sweep_config(
     log: Any = None,
 ) -> SweepOutput:
     """Run the sweep of ``config`` (its ``sweep`` table and the ``grid`` options), write its
-    tables and figures and (with ``config.track``) log it to MLflow (see :mod:`bench.sweep`)."""
+    tables and figures and (with ``config.track``) log it to MLflow (see :mod:`bench.sweeps`)."""
     from bench.reports.sweep_plots import write_sweep
-    from bench.sweep import grids_from, log_sweep, run_sweep, sweep_options
+    from bench.sweeps import grids_from, log_sweep, run_sweep, sweep_options
 
     file_grids, options = sweep_options(config.sweep)
     grids = grids_from(list(grid), file_grids)
@@ -411,7 +411,7 @@ def sweep(
     out: str | os.PathLike[str] | None = None,
     progress: bool = False,
 ) -> SweepOutput:
-    """A parameter sweep (``bench sweep`` as a function; see :mod:`bench.sweep`).
+    """A parameter sweep (``bench sweep`` as a function; see :mod:`bench.sweeps`).
 
     ``grid`` takes ``"pc.alpha=0.01,0.05,0.1"`` options (several for a product grid);
     ``methods`` defaults to the grids' methods. Example::
@@ -463,7 +463,8 @@ def sweep(
 @dataclass
 class ClassifyOutput:
     """What :func:`classify` returns: the classification run
-    (:class:`bench.classify.ClassificationRun`), the files written and the Markdown to print."""
+    (:class:`bench.classification.ClassificationRun`), the files written and the Markdown to
+    print."""
 
     result: Any
     files: list[Path]
@@ -488,8 +489,8 @@ def classify_config(
     progress: bool = True,
     log: Any = None,
 ) -> ClassifyOutput:
-    """Fit, classify and write the tables (see :mod:`bench.classify`)."""
-    from bench.classify import run_classification
+    """Fit, classify and write the tables (see :mod:`bench.classification`)."""
+    from bench.classification import run_classification
     from bench.reports.classify_tables import write_classification
 
     target = Path(out) if out is not None else config.results_dir / "tables" / config.name
@@ -520,12 +521,12 @@ def classify(
 ) -> ClassifyOutput:
     """Group classification from estimated EC (``bench classify`` as a function).
 
-    ``methods`` defaults to :data:`bench.classify.DEFAULT_METHODS`, ``cohorts`` (labelled
+    ``methods`` defaults to :data:`bench.classification.DEFAULT_METHODS`, ``cohorts`` (labelled
     datasets: ``cohort:edge``, ``folder:/path`` with ``labels.csv``) to
-    :data:`bench.classify.DEFAULT_COHORTS`. The fits are the ordinary cached fits; nothing is
+    :data:`bench.classification.DEFAULT_COHORTS`. The fits are the ordinary cached fits; nothing is
     logged to MLflow.
     """
-    from bench.classify import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
+    from bench.classification import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
 
     tmp = None
     if results is None:

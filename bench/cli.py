@@ -141,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _protocol_parsers(sub: argparse._SubParsersAction) -> None:
-    """``bench sweep`` and ``bench classify`` (bench.sweep, bench.classify)."""
+    """``bench sweep`` and ``bench classify`` (bench.sweeps, bench.classification)."""
     sw = sub.add_parser(
         "sweep",
         help="a grid over a method's parameters, each point a benchmark run",
@@ -502,7 +502,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from bench.api import classify_config
-    from bench.classify import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
+    from bench.classification import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
     from bench.config import build_config
 
     config = build_config(

@@ -1,4 +1,4 @@
-"""Tables of group classification from EC (:mod:`bench.classify`).
+"""Tables of group classification from EC (:mod:`bench.classification`).
 
 Written under the output folder (default ``results/tables/<name>/``):
 
@@ -24,7 +24,7 @@ from bench.reports.protocol_tables import GridTable, fmt, mean_std, to_markdown,
 
 
 def _name(method: str) -> str:
-    from bench.classify import REFERENCE_METHODS
+    from bench.classification import REFERENCE_METHODS
 
     return f"{method} (reference)" if method in REFERENCE_METHODS else method
 

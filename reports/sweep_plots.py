@@ -1,4 +1,4 @@
-"""Tables and figures of a parameter sweep (:mod:`bench.sweep`).
+"""Tables and figures of a parameter sweep (:mod:`bench.sweeps`).
 
 Written under the output folder (default ``results/tables/<name>/``):
 

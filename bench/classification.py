@@ -48,6 +48,7 @@ caveats, and guidelines", NeuroImage 145:166-179 (nested CV); Ojala & Garriga (2
 from __future__ import annotations
 
 import math
+import sys
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -597,7 +598,7 @@ def run_classification(
     from bench.runner import run_benchmark
 
     options.check()
-    say = log or (lambda msg: None)
+    say = log or (lambda msg: print(msg, file=sys.stderr))
     infos, _ = resolve_methods(config.methods)
     notes: list[str] = []
     subject_level = [m.name for m in infos if m.level == "subject"]
