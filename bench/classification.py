@@ -51,7 +51,7 @@ import math
 import sys
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -610,7 +610,7 @@ def run_classification(
             )
     if not subject_level:
         raise BenchError("classification needs subject-level methods; " + "; ".join(notes))
-    config.methods = subject_level
+    config = replace(config, methods=subject_level)
     # labels first: an unlabelled dataset fails before any fit
     from bench.plan import load_units
 

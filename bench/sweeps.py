@@ -347,10 +347,19 @@ def run_sweep(
             cfg = replace(config, methods=[method], datasets=datasets, params=params, track=False)
             run = run_benchmark(cfg, progress=progress, log=log)
             points.append(PointRun(method, index, dict(point), run))
+            bad = sum(1 for r in run.records if r.status != "ok")
+            if bad:
+                notes.append(
+                    f"{method} {point_label(point)}: {bad} of {len(run.records)} fits did not "
+                    "succeed (their subjects are left out of the means; see per_subject status)"
+                )
 
     long = _long(points, grids)
     summary = _summary(long, grids)
     choice = _choose(summary, choose_labels, choose_by) if choose_on else {}
+    for method in grids if choose_on else []:
+        if method not in choice:
+            notes.append(f"{method}: no point chosen ({choose_by} does not apply to it)")
     return SweepResult(
         config=config,
         grids=dict(grids),

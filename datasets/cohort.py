@@ -266,9 +266,21 @@ def _generate(spec: CohortSpec, seed: int) -> dict[str, np.ndarray]:
     }
 
 
+_MEMORY: dict[tuple[str, int], dict[str, np.ndarray]] = {}  # the last few cohorts generated
+
+
 def generate(spec: CohortSpec, seed: int) -> dict[str, np.ndarray]:
-    """The cohort's arrays (``series`` (S, T, N), ``truth_per_subject``, ``weights``), from the
-    disk cache when present (see the module docstring)."""
+    """The cohort's arrays (``series`` (S, T, N), ``truth_per_subject``, ``weights``), from
+    memory or the disk cache when present (see the module docstring)."""
+    key = (f"{spec.name}|{_code_hash()}", int(seed))
+    if key not in _MEMORY:
+        if len(_MEMORY) >= 4:
+            _MEMORY.pop(next(iter(_MEMORY)))
+        _MEMORY[key] = _cached_generate(spec, seed)
+    return {k: v.copy() for k, v in _MEMORY[key].items()}
+
+
+def _cached_generate(spec: CohortSpec, seed: int) -> dict[str, np.ndarray]:
     folder = cache_dir()
     path = None
     if folder is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.datasets import cohort
 from bench.datasets.cohort import (
     DESIGNS,
     CohortSpec,
@@ -23,6 +24,7 @@ from bench.types import BenchError, DataError
 @pytest.fixture(autouse=True)
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    cohort._MEMORY.clear()  # each test sees the disk cache it sets up
     return tmp_path / "cache"
 
 
@@ -88,7 +90,9 @@ def test_the_knob_changes_only_group_b_connection(_cache: Path) -> None:
     assert not any(sid in ds5.notes or sid in repr(ds5.extra) for sid in ds5.subjects)
 
 
-def test_a_removed_pathway_changes_group_b_truth_and_the_cache_is_reused(_cache: Path) -> None:
+def test_a_removed_pathway_changes_group_b_truth_and_the_cache_is_reused(
+    _cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ds = load_dataset("cohort:pathway-f0-s4-t10", seed=0)
     labels = load_labels(ds)
     assert ds.truth_per_subject is not None
@@ -97,13 +101,20 @@ def test_a_removed_pathway_changes_group_b_truth_and_the_cache_is_reused(_cache:
         assert t[1, 2] == t[2, 7] == t[7, 8] == (labels[sid] == "A")
     files = list(_cache.glob("cohorts/pathway-f0-s4-t10__seed0__*.npz"))
     assert len(files) == 1
+    cohort._MEMORY.clear()
+
+    def no_simulation(*args: object) -> None:
+        raise AssertionError("simulated again instead of reading the disk cache")
+
+    monkeypatch.setattr(cohort, "_generate", no_simulation)
     again = generate(parse_member("pathway-f0-s4-t10"), 0)
     assert np.array_equal(again["series"], np.stack(ds.series))
 
 
 def test_the_cache_can_be_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BENCH_CACHE_DIR", "off")
-    generate(parse_member("edge-s4-t10"), 0)
+    out = generate(parse_member("edge-s4-t10"), 0)
+    assert out["series"].shape == (4, 10, 5)
     assert not list(tmp_path.rglob("*.npz"))
 
 
