@@ -86,6 +86,7 @@ def _tex(text: str) -> str:
         .replace("→", r"$\to$")
         .replace("–", "--")
         .replace("≤", r"$\le$")
+        .replace("≥", r"$\ge$")
         .replace("×", r"$\times$")
         .replace("†", r"$^\dagger$")
     )
