@@ -17,9 +17,11 @@ and a linear SVM tells the two groups apart, scored by **nested** cross-validati
   model is refitted on the whole outer training set with that C, and the outer test subjects
   get its decision values. Every subject is predicted once, by a model that never saw it.
   ``impl="reference"`` runs ``GridSearchCV(Pipeline(StandardScaler, SVC))`` per outer fold;
-  ``impl="fast"`` (default) runs the same fits without GridSearchCV's per-candidate cloning
-  and refitting of the scaler; a test checks that both give the same C, predictions and
-  decision values.
+  ``impl="fast"`` (default) makes the same fits: one ``StandardScaler`` per inner split (which
+  GridSearchCV refits identically for every C) and the libsvm calls of ``SVC`` without its
+  per-call input validation (:class:`_LibsvmLinear`), 4–11× faster on NetSim features
+  (``tests/benchmarks/classify_speed.py``). Tests check that both give the same C,
+  predictions and (bit-identical) decision values on random and NetSim data.
 * **Scores**: accuracy = the fraction of subjects whose out-of-fold prediction is right;
   ROC AUC = the Mann–Whitney statistic of the pooled out-of-fold decision values,
   ``AUC = (1/(n₊n₋)) Σ_{i∈B, j∈A} [s_i > s_j] + ½[s_i = s_j]`` (group B, the second label in
