@@ -1,6 +1,7 @@
 """bench: a benchmarking harness for brain effective-connectivity estimators.
 
-The public API is :func:`bench.run` and :func:`bench.report` (see :mod:`bench.api`); they are
+The public API is :func:`bench.run` and :func:`bench.report`, and the protocols
+:func:`bench.sweep` and :func:`bench.classify` (see :mod:`bench.api`); they are
 imported on first use, so ``import bench`` stays cheap.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "report", "run"]
+__all__ = ["__version__", "classify", "report", "run", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("run", "report"):
+    if name in ("run", "report", "sweep", "classify"):
         from bench import api
 
         return getattr(api, name)

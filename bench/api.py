@@ -129,6 +129,14 @@ def write_run_tables(
                 if path.suffix == ".md":
                     stem = path.relative_to(tables_dir).with_suffix("").as_posix()
                     tables[stem] = path.read_text()
+        from bench.reports.optimism import write_optimism
+
+        for path in write_optimism(  # oracle/optimism.*: own F1 and the best threshold's
+            result.per_subject, tables_dir / "oracle", oracle_methods=result.oracle_methods
+        ):
+            files.append(path)
+            if path.suffix == ".md":
+                tables[path.relative_to(tables_dir).with_suffix("").as_posix()] = path.read_text()
         ident = identifiability_table(result.summary) if len(result.long) else None
         if ident is not None:  # a run on the canary suite: which method recovers what
             tex = table_latex(identifiability_table(result.summary, ("yes", "no")))  # type: ignore[arg-type]
@@ -252,6 +260,7 @@ def report(
     tex_fit: str = "auto",
     tex_width: float = 345.0,
     tex_float: str = "table",
+    optimism: bool = False,
 ) -> ReportResult:
     """Rebuild the tables (and statistics, figures, HTML) from the runs tracked in MLflow.
 
@@ -261,6 +270,8 @@ def report(
     ``log_files=False``. ``spread`` chooses what ± means in the tables (``subjects``: the SD
     over subjects, default; ``ci95``; ``seeds``), ``tex_fit`` / ``tex_width`` / ``tex_float``
     how a wide LaTeX table fits the page (see :func:`bench.reports.tables.latex_layout`).
+    ``optimism=True`` also writes the threshold-optimism table and figure under ``oracle/``
+    (:mod:`bench.reports.optimism`).
     """
     from bench import registry
     from bench.config import DEFAULT_TABLE_METRICS
@@ -322,6 +333,15 @@ def report(
         registry._load_plugins()
         oracle = [n for n, m in registry.METHODS.items() if m.oracle]
         res = build_report(view, units, options, target, oracle_methods=oracle)
+        if optimism:
+            from bench.reports.optimism import source_per_subject, write_optimism
+
+            res.files += write_optimism(
+                source_per_subject(view, units),
+                target / "oracle",
+                oracle_methods=[*oracle, *units.loc[units["oracle"], "method"]],
+                figure=True,
+            )
     finally:
         cleanup()
     if res.figures and log_figures:
@@ -337,3 +357,237 @@ def report(
     return ReportResult(
         tables, res.printed, res.files, res.figures, messages, target, res.printed_tables
     )
+
+
+# --------------------------------------------------------------------------- protocols
+
+
+@dataclass
+class SweepOutput:
+    """What :func:`sweep` returns: the sweep (:class:`bench.sweeps.SweepResult`), the files
+    written, the Markdown worth printing and the MLflow parent run."""
+
+    result: Any
+    files: list[Path]
+    printed: list[str]
+    out: Path
+    parent_run_id: str | None = None
+    n_logged: int = 0
+    _tmp: Any = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+
+def sweep_config(
+    config: BenchConfig,
+    grid: Sequence[str] = (),
+    *,
+    choose_on: Sequence[str] | None = None,
+    choose_by: str | None = None,
+    figures: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    log: Any = None,
+) -> SweepOutput:
+    """Run the sweep of ``config`` (its ``sweep`` table and the ``grid`` options), write its
+    tables and figures and (with ``config.track``) log it to MLflow (see :mod:`bench.sweeps`)."""
+    from bench.reports.sweep_plots import write_sweep
+    from bench.sweeps import grids_from, log_sweep, run_sweep, sweep_options
+
+    file_grids, options = sweep_options(config.sweep)
+    grids = grids_from(list(grid), file_grids)
+    spec = choose_on if choose_on is not None else options.get("choose_on", [])
+    choose = [spec] if isinstance(spec, str) else list(spec)
+    by = choose_by or options.get("choose_by", "f1")
+    target = Path(out) if out is not None else config.results_dir / "tables" / config.name
+    with ResultsLock(config.results_dir):
+        tracker = None
+        if config.track:
+            from bench.tracking import Tracker
+
+            tracker = Tracker.open(config, config.results_dir)  # unreachable: fails first
+        result = run_sweep(
+            config, grids, choose_on=choose, choose_by=by, progress=progress, log=log
+        )
+        files, printed = write_sweep(result, target, list(config.metrics), figures=figures)
+        pid, n = log_sweep(result, tracker) if tracker is not None else (None, 0)
+    return SweepOutput(result, files, printed, target, pid, n)
+
+
+def sweep(
+    methods: str | Sequence[str] | None = None,
+    datasets: str | Sequence[str] = "smith",
+    seeds: Iterable[int] = (0, 1, 2),
+    *,
+    grid: str | Sequence[str] = (),
+    params: dict[str, dict[str, Any]] | None = None,
+    choose_on: str | Sequence[str] | None = None,
+    choose_by: str | None = None,
+    track: bool = False,
+    results: str | os.PathLike[str] | None = None,
+    name: str = "sweep",
+    jobs: int = 0,
+    timeout: float | None = None,
+    metrics: str | Sequence[str] | None = None,
+    rerun: bool = False,
+    config: str | os.PathLike[str] | None = None,
+    tracking_uri: str | None = None,
+    figures: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> SweepOutput:
+    """A parameter sweep (``bench sweep`` as a function; see :mod:`bench.sweeps`).
+
+    ``grid`` takes ``"pc.alpha=0.01,0.05,0.1"`` options (several for a product grid);
+    ``methods`` defaults to the grids' methods. Example::
+
+        out = bench.sweep(grid=["pc.alpha=0.01,0.05,0.1"], datasets="smith:1-3")
+        out.summary          # per (method, point, dataset, metric): mean ± std over seeds
+    """
+    tmp = None
+    if results is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-sweep-")
+        results = tmp.name
+
+    def as_list(v: str | Sequence[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        return [v] if isinstance(v, str) else list(v)
+
+    cfg = build_config(
+        None if config is None else str(config),
+        methods=as_list(methods),
+        datasets=as_list(datasets),
+        seeds=[int(s) for s in seeds],
+        jobs=jobs,
+        timeout=timeout,
+        results=str(results),
+        name=name,
+        tracking_uri=tracking_uri,
+        metrics=None
+        if metrics is None
+        else [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics)],
+        params=params,
+        rerun=rerun,
+        track=track,
+    )
+    res = sweep_config(
+        cfg,
+        as_list(grid) or [],
+        choose_on=as_list(choose_on),
+        choose_by=choose_by,
+        figures=figures,
+        out=out,
+        progress=progress,
+        log=(lambda msg: None) if not progress else None,
+    )
+    res._tmp = tmp
+    return res
+
+
+@dataclass
+class ClassifyOutput:
+    """What :func:`classify` returns: the classification run
+    (:class:`bench.classification.ClassificationRun`), the files written and the Markdown to
+    print."""
+
+    result: Any
+    files: list[Path]
+    printed: list[str]
+    out: Path
+    _tmp: Any = None
+
+    @property
+    def long(self) -> pd.DataFrame:
+        return self.result.long
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+
+def classify_config(
+    config: BenchConfig,
+    options: Any,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    log: Any = None,
+) -> ClassifyOutput:
+    """Fit, classify and write the tables (see :mod:`bench.classification`)."""
+    from bench.classification import run_classification
+    from bench.reports.classify_tables import write_classification
+
+    target = Path(out) if out is not None else config.results_dir / "tables" / config.name
+    with ResultsLock(config.results_dir):
+        run = run_classification(config, options, progress=progress, log=log)
+        files, printed = write_classification(run, options, target)
+    return ClassifyOutput(run, files, printed, target)
+
+
+def classify(
+    methods: str | Sequence[str] | None = None,
+    cohorts: str | Sequence[str] | None = None,
+    seeds: Iterable[int] = (0,),
+    *,
+    permutations: int = 100,
+    outer_folds: int = 5,
+    inner_folds: int = 5,
+    bootstrap: int = 2000,
+    impl: str = "fast",
+    results: str | os.PathLike[str] | None = None,
+    name: str = "classify",
+    params: dict[str, dict[str, Any]] | None = None,
+    jobs: int = 0,
+    timeout: float | None = None,
+    rerun: bool = False,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> ClassifyOutput:
+    """Group classification from estimated EC (``bench classify`` as a function).
+
+    ``methods`` defaults to :data:`bench.classification.DEFAULT_METHODS`, ``cohorts`` (labelled
+    datasets: ``cohort:edge``, ``folder:/path`` with ``labels.csv``) to
+    :data:`bench.classification.DEFAULT_COHORTS`. The fits are the ordinary cached fits; nothing is
+    logged to MLflow.
+    """
+    from bench.classification import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
+
+    tmp = None
+    if results is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-classify-")
+        results = tmp.name
+
+    def as_list(v: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
+        if v is None:
+            return list(default)
+        return [v] if isinstance(v, str) else list(v)
+
+    cfg = build_config(
+        None,
+        methods=as_list(methods, DEFAULT_METHODS),
+        datasets=as_list(cohorts, DEFAULT_COHORTS),
+        seeds=[int(s) for s in seeds],
+        jobs=jobs,
+        timeout=timeout,
+        results=str(results),
+        name=name,
+        params=params,
+        rerun=rerun,
+        track=False,
+    )
+    options = ClassifyOptions(
+        outer_folds=outer_folds,
+        inner_folds=inner_folds,
+        n_permutations=permutations,
+        n_bootstrap=bootstrap,
+        impl=impl,  # type: ignore[arg-type]
+        n_jobs=cfg.n_jobs,
+    ).check()
+    res = classify_config(
+        cfg, options, out=out, progress=progress, log=(lambda msg: None) if not progress else None
+    )
+    res._tmp = tmp
+    return res

@@ -1,6 +1,7 @@
 """The ``bench`` command: a thin layer over the Python API.
 
-``bench list methods|datasets``, ``bench run``, ``bench report``, ``bench ui``, ``bench doctor``.
+``bench list methods|datasets``, ``bench run``, ``bench report``, ``bench ui``, ``bench doctor``,
+``bench sweep`` and ``bench classify``.
 Errors meant for the user print one line (``bench: error: ...``) and exit with status 2;
 anything else is a bug and shows its traceback.
 """
@@ -147,6 +148,14 @@ def _parser() -> argparse.ArgumentParser:
         "--tex-float", choices=["table", "table*"], default="table", help="LaTeX float"
     )
     rep.add_argument("--out", help="output folder (default results/tables/<name>)")
+    rep.add_argument(
+        "--optimism",
+        action="store_true",
+        help="threshold optimism under oracle/: each method's own F1, the oracle max F1 over "
+        "thresholds picked with the truth, and their gap (table and figure)",
+    )
+
+    _protocol_parsers(sub)
 
     ui = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1")
     ui.add_argument("--results", default="results")
@@ -158,6 +167,105 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="what is installed, GPUs, backbones, unavailable methods")
     return p
+
+
+def _protocol_parsers(sub: argparse._SubParsersAction) -> None:
+    """``bench sweep`` and ``bench classify`` (bench.sweeps, bench.classification)."""
+    sw = sub.add_parser(
+        "sweep",
+        help="a grid over a method's parameters, each point a benchmark run",
+        description="Run every point of a parameter grid (--grid METHOD.NAME=V1,V2,...; "
+        "several for one method make a product grid; or [sweep.<method>] tables in --config), "
+        "tabulate each metric per point and dataset, plot it against the parameter, and name "
+        "the best point per dataset as an ORACLE choice. --choose-on picks the point honestly "
+        "on held-out datasets. MLflow: a parent run per sweep with one child run per unit, in "
+        "the experiment --name (default 'sweep'); bench report never reads them.",
+    )
+    sw.add_argument("--config", help="a TOML or YAML file ([sweep.<method>] grids, [params] ...)")
+    sw.add_argument("--methods", help="the grids' methods (default: those of the grids)")
+    sw.add_argument("--datasets", help="e.g. smith:1-3")
+    sw.add_argument("--seeds", nargs="+", help="seeds (default 0 1 2)")
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=V1,V2,...",
+        help="values of one parameter (repeatable; one method's grids multiply)",
+    )
+    sw.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=VALUE",
+        help="a fixed parameter under every point (repeatable)",
+    )
+    sw.add_argument(
+        "--choose-on",
+        action="append",
+        default=None,
+        metavar="DATASETS",
+        help="pick each method's point on these datasets (e.g. smith:1) and report it on the "
+        "others (honest variant; repeatable)",
+    )
+    sw.add_argument("--choose-by", help="the metric that picks the point (default f1)")
+    sw.add_argument("--metrics", help="metrics to tabulate and plot, comma list")
+    sw.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    sw.add_argument("--timeout", type=float, help="time limit per fit in seconds")
+    sw.add_argument("--results", help="results folder (default ./results)")
+    sw.add_argument(
+        "--name",
+        help="MLflow experiment and tables folder (default 'sweep'; a config file's name is "
+        "not used, so a sweep never writes into a benchmark's tables)",
+    )
+    sw.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under results)")
+    sw.add_argument("--out", help="output folder (default results/tables/<name>)")
+    sw.add_argument("--no-figures", action="store_true", help="tables only")
+    sw.add_argument("--rerun", action="store_true", default=None, help="ignore cached records")
+    sw.add_argument(
+        "--no-track", dest="track", action="store_false", default=None, help="do not log to MLflow"
+    )
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cl = sub.add_parser(
+        "classify",
+        help="group classification from estimated EC (linear SVM, nested CV, permutation test)",
+        description="Fit each method on labelled cohorts (the ordinary cached fits; estimators "
+        "never see the labels), use each subject's estimated EC as features, and classify the "
+        "groups with a linear SVM under nested cross-validation: accuracy and ROC AUC with "
+        "bootstrap confidence intervals and permutation-test p-values.",
+    )
+    cl.add_argument(
+        "--methods",
+        help="methods (default: correlation, partial-correlation, granger, patel, pc, ges, "
+        "direct-lingam, rdcm, random)",
+    )
+    cl.add_argument(
+        "--cohorts",
+        help="labelled datasets: cohort:edge, cohort:pathway-f0.25-s60, folder:/path (with "
+        "labels.csv) (default cohort:edge,cohort:pathway,cohort:reverse)",
+    )
+    cl.add_argument("--seeds", nargs="+", help="seeds (default 0; each a new generated cohort)")
+    cl.add_argument("--permutations", type=int, default=100, help="label permutations (100)")
+    cl.add_argument("--folds", type=int, default=5, help="outer CV folds (5)")
+    cl.add_argument("--inner-folds", type=int, default=5, help="inner CV folds choosing C (5)")
+    cl.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (2000)")
+    cl.add_argument(
+        "--impl", choices=["fast", "reference"], default="fast", help="nested-CV implementation"
+    )
+    cl.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=VALUE",
+        help="override a method parameter (repeatable)",
+    )
+    cl.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    cl.add_argument("--timeout", type=float, help="time limit per fit in seconds")
+    cl.add_argument("--results", help="results folder (default ./results)")
+    cl.add_argument("--name", default="classify", help="tables folder name (default classify)")
+    cl.add_argument("--out", help="output folder (default results/tables/<name>)")
+    cl.add_argument("--rerun", action="store_true", default=None, help="ignore cached records")
+    cl.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _parse_param(text: str) -> tuple[str, str, object]:
@@ -359,6 +467,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         tex_fit=args.tex_fit,
         tex_width=args.tex_width,
         tex_float=args.tex_float,
+        optimism=args.optimism,
     )
     _print_tables(result.printed_tables)
     for msg in result.messages:
@@ -442,6 +551,103 @@ def ui_links(uri: str, base: str) -> list[str]:
     return lines
 
 
+def _params(texts: list[str]) -> dict[str, dict[str, object]] | None:
+    params: dict[str, dict[str, object]] = {}
+    for text in texts:
+        method, name, value = _parse_param(text)
+        params.setdefault(method, {})[name] = value
+    return params or None
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from bench.api import sweep_config
+    from bench.config import build_config
+
+    config = build_config(
+        args.config,
+        methods=args.methods,
+        datasets=args.datasets,
+        seeds=_int_list(args.seeds) if args.seeds else None,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        results=args.results,
+        name=args.name or "sweep",  # never a config file's benchmark name: its own tables
+        tracking_uri=args.tracking_uri,
+        metrics=args.metrics.split(",") if args.metrics else None,
+        params=_params(args.param),
+        rerun=args.rerun,
+        track=args.track,
+    )
+    if args.config is None and args.methods is None:
+        config.methods = ["all"]  # the grids' methods
+    out = sweep_config(
+        config,
+        args.grid,
+        choose_on=args.choose_on,
+        choose_by=args.choose_by,
+        figures=not args.no_figures,
+        out=args.out,
+        progress=not args.quiet,
+    )
+    res = out.result
+    if out.printed:
+        print("\n\n".join(out.printed))
+    for note in res.notes:
+        print(f"note: {note}", file=sys.stderr)
+    n_points = sum(len(g.points()) for g in res.grids.values())
+    print(
+        f"{n_points} grid point(s): {res.n_computed} fits computed, {res.n_cached} cached; "
+        f"tables and figures in {out.out}/ (the best point per dataset is in "
+        "oracle/best_points.md, an ORACLE choice)"
+    )
+    if config.track:
+        what = f"{out.n_logged} child runs" if out.n_logged else "already tracked"
+        print(
+            f"MLflow: experiment '{config.name}' at {_uri(config)}: sweep run "
+            f"{out.parent_run_id} ({what})"
+        )
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from bench.api import classify_config
+    from bench.classification import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
+    from bench.config import build_config
+
+    config = build_config(
+        None,
+        methods=[args.methods] if args.methods else list(DEFAULT_METHODS),
+        datasets=[args.cohorts] if args.cohorts else list(DEFAULT_COHORTS),
+        seeds=_int_list(args.seeds) if args.seeds else [0],
+        jobs=args.jobs,
+        timeout=args.timeout,
+        results=args.results,
+        name=args.name,
+        params=_params(args.param),
+        rerun=args.rerun,
+        track=False,
+    )
+    options = ClassifyOptions(
+        outer_folds=args.folds,
+        inner_folds=args.inner_folds,
+        n_permutations=args.permutations,
+        n_bootstrap=args.bootstrap,
+        impl=args.impl,
+        n_jobs=config.n_jobs,
+    ).check()
+    out = classify_config(config, options, out=args.out, progress=not args.quiet)
+    if out.printed:
+        print("\n\n".join(out.printed))
+    for note in out.result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    run = out.result.run
+    print(
+        f"{len(run.records)} fits ({run.n_computed} computed, {run.n_cached} cached); "
+        f"tables in {out.out}/"
+    )
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -502,6 +708,8 @@ COMMANDS = {
     "report": cmd_report,
     "ui": cmd_ui,
     "doctor": cmd_doctor,
+    "sweep": cmd_sweep,
+    "classify": cmd_classify,
 }
 
 

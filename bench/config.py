@@ -14,6 +14,9 @@ Example (``bench.toml``)::
     [params.granger]                 # method parameters over the defaults
     alpha = 0.01
 
+    [sweep.pc]                       # grids for `bench sweep` (ignored by `bench run`)
+    alpha = [0.01, 0.05, 0.1]
+
 A value given on the command line always wins over the file, including ``False`` and ``0``
 (flags left unset on the command line are ``None`` and do not override).
 """
@@ -52,6 +55,7 @@ class BenchConfig:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     rerun: bool = False
     track: bool = True
+    sweep: dict[str, Any] = field(default_factory=dict)  # [sweep] tables for `bench sweep`
 
     def validate(self) -> BenchConfig:
         if not self.seeds:
@@ -84,6 +88,8 @@ class BenchConfig:
             raise BenchError(
                 "params: expected a table of tables, e.g. [params.granger] alpha = 0.01"
             )
+        if not isinstance(self.sweep, dict):
+            raise BenchError("sweep: expected a table, e.g. [sweep.pc] alpha = [0.01, 0.05]")
         return self
 
     @property

@@ -10,3 +10,4 @@ from bench.datasets import cdrl  # noqa: F401
 from bench.datasets import netsim_sim  # noqa: F401
 from bench.datasets import folder  # noqa: F401
 from bench.datasets import canary  # noqa: F401
+from bench.datasets import cohort  # noqa: F401

@@ -211,8 +211,15 @@ def simulate(
     *,
     n_subjects: int | None = None,
     keep_states: bool = False,
+    edge_scale: np.ndarray | None = None,
 ) -> Simulation:
-    """Simulate ``sc`` from ``seed`` (``n_subjects`` overrides ``sc.n_subjects``)."""
+    """Simulate ``sc`` from ``seed`` (``n_subjects`` overrides ``sc.n_subjects``).
+
+    ``edge_scale`` ``(S, N, N)`` multiplies each subject's drawn weights (after ``halve_edge``,
+    before the stability rescaling), e.g. 0.5 to weaken or 0 to remove a connection in some
+    subjects (two-group cohorts, :mod:`bench.datasets.cohort`); the subject's truth is then its
+    non-zero weights. The random draws do not depend on it.
+    """
     if n_subjects is not None:
         sc = replace(sc, n_subjects=n_subjects)
     n_sub, n = sc.n_subjects, sc.n_nodes
@@ -220,6 +227,10 @@ def simulate(
         raise ValueError("at least one subject is needed")
     if sc.n_samples < 2:
         raise ValueError(f"duration {sc.duration} s gives fewer than 2 samples at TR {sc.tr} s")
+    if edge_scale is not None:
+        edge_scale = np.asarray(edge_scale, dtype=float)
+        if edge_scale.shape != (n_sub, n, n):
+            raise ValueError(f"edge_scale must be ({n_sub}, {n}, {n}), got {edge_scale.shape}")
     key = _stream_key(sc.stream)
     g_rng = _rng(seed, key, 0)
     truth = sc.graph.draw(g_rng)
@@ -256,6 +267,8 @@ def simulate(
         w = w.copy()
         if sc.halve_edge is not None and s >= half:
             w[sc.halve_edge] *= 0.5
+        if edge_scale is not None:
+            w = w * edge_scale[s]
         w, was = _stabilise(w)
         if was:
             rescaled.append(s)
