@@ -65,6 +65,7 @@ SUMMARY_COLUMNS = ("method", "dataset", "metric", "mean", "std", "n_seeds", "app
 NON_METRIC_COLUMNS = frozenset(
     {
         "method",
+        "label",
         "dataset",
         "seed",
         "subject",

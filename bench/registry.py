@@ -92,6 +92,12 @@ class MethodInfo:
             return self.name
         return str(fn({**self.defaults, **dict(params or {})}))
 
+    def label_for(self, params: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> str:
+        """The label of one fit: what the fitted estimator recorded (``extra["label"]``, e.g.
+        the layers a backbone actually has) or else :meth:`display_label` of its params."""
+        label = (extra or {}).get("label")
+        return str(label) if label else self.display_label(params)
+
     @property
     def defaults(self) -> dict[str, Any]:
         """Default parameters, read from the estimator's keyword-only ``__init__``."""

@@ -181,10 +181,12 @@ def _rows(plan: Plan, records: dict[str, Record]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for f in plan.fits:
         rec = records[f.key]
+        label = plan.method(f.method).label_for(rec.params, rec.extra)
         for s in plan.unit_seeds(f):
             rows.append(
                 {
                     "method": f.method,
+                    "label": label,
                     "dataset": f.dataset,
                     "seed": s,
                     "subject": f.subject,

@@ -453,6 +453,7 @@ class Session:
         data = _data(self.plan, dataset, seed)
         ok = [r for r in recs if r.status == "ok"]
         frame = unit_frame(fits, seed)
+        label = info.label_for(recs[0].params, ok[0].extra if ok else None)
         tags = {
             "bench.kind": "result",
             "bench.method": method,
@@ -466,7 +467,8 @@ class Session:
             "bench.oracle": str(info.oracle).lower(),
             "bench.code_revision": self.revision,
             "bench.status": "ok" if len(ok) == len(recs) else ("partial" if ok else "failed"),
-            "mlflow.runName": f"{method} | {dataset} | seed {seed}",
+            "bench.label": label,
+            "mlflow.runName": f"{label} | {dataset} | seed {seed}",
             "mlflow.source.name": "bench run",
             **{f"v.{k}": v for k, v in self.versions.items()},
         }

@@ -16,6 +16,18 @@ For every node j, PCMCI tests each link X^i_{t−τ} → X^j_t, τ = ``tau_min``
 Lagged links (τ ≥ 1) are oriented by time. Contemporaneous links (τ = 0) are not: plain PCMCI
 (unlike PCMCI+) tests them but cannot orient them, and tigramite reports them as unoriented.
 
+Default ``tau_min=1`` (lagged links only)
+-----------------------------------------
+With ``tau_min=0`` the lag-0 links, tested without orientation, enter the summary graph as both
+directions and dominate it on fMRI (NetSim's BOLD sampling makes most dependence look
+contemporaneous): measured on smith:1–3 with ``tau_min=0``, orientation accuracy 0.005–0.011,
+13.4 decided edges per subject on smith:1 against 5 true, and an AUROC of 0.80–0.86 that comes
+from the same-time correlation and carries no direction. A careful user of PCMCI who wants
+directed EC tests the lagged links (Runge et al. 2019 present PCMCI for lagged links; its
+extension to contemporaneous ones, with orientation rules, is PCMCI+, Runge 2020, registered as
+``pcmci-plus``). So the default is ``tau_min=1``; ``tau_min=0`` remains available and behaves as
+described below.
+
 Encoding conversion (verified by the canaries in tests/methods/test_pcmci.py)
 ---------------------------------------------------------------------------------
 tigramite returns ``graph`` of strings, shape (N, N, τ_max + 1), ``graph[i, j, τ]`` about the
@@ -226,8 +238,8 @@ def link_counts(graph: np.ndarray) -> dict[str, int]:
         "associations in large nonlinear time series datasets, Science Advances 5(11), eaau4996"
     ),
     description=(
-        "PCMCI (tigramite) with ParCorr, lags tau_min=0..tau_max=1; summary graph = OR over lags "
-        "(self-links excluded); unoriented contemporaneous links count as both directions"
+        "PCMCI (tigramite) with ParCorr, lagged links only (tau_min=1..tau_max=1; lag 0 is "
+        "pcmci-plus's job); summary graph = OR over lags, self-links excluded"
     ),
     scores="max over lags of |MCI partial correlation|",
     lagged=True,
@@ -253,7 +265,7 @@ class PCMCI(Estimator):
         *,
         alpha: float = 0.05,
         pc_alpha: float | None = 0.2,
-        tau_min: int = 0,
+        tau_min: int = 1,
         tau_max: int = 1,
         fdr_method: str = "none",
         decision: str = "mci",

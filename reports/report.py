@@ -30,7 +30,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,7 @@ UNIT_COLUMNS = (
     "missing",
     "seconds_per_fit",
     "n_empty",
+    "label",
 )
 FORMATS = ("md", "tex", "csv", "html")
 ORACLE_CAPTION = (
@@ -193,6 +194,7 @@ class MlflowSource:
                     "missing": t.get("bench.missing_subjects", ""),
                     "seconds_per_fit": logged.get("seconds_per_fit", math.nan),
                     "n_empty": logged.get("n_empty_estimates", 0.0),
+                    "label": t.get("bench.label") or method,
                 }
             )
         self.units = _normalise_units(pd.DataFrame(unit_rows, columns=list(UNIT_COLUMNS)))
@@ -289,6 +291,15 @@ class MlflowSource:
         return ds.group_truth() if subject == "group" else ds.truth_for(subject)
 
 
+def _first_label(rows: pd.DataFrame, method: str) -> str:
+    """The label of a unit's fits (the per-subject ``label`` column), else the method name."""
+    if "label" in rows.columns:
+        labels = [str(v) for v in rows["label"] if isinstance(v, str) and v]
+        if labels:
+            return labels[0]
+    return method
+
+
 def _normalise_units(units: pd.DataFrame) -> pd.DataFrame:
     u = units.copy()
     for col in UNIT_COLUMNS:
@@ -296,6 +307,10 @@ def _normalise_units(units: pd.DataFrame) -> pd.DataFrame:
             u[col] = {"oracle": False, "reused": False, "missing": "", "n_empty": 0.0}.get(
                 col, math.nan
             )
+    u["label"] = [
+        lab if isinstance(lab, str) and lab else str(m)
+        for lab, m in zip(u["label"], u["method"], strict=True)
+    ]
     u["seed"] = u["seed"].astype(int)
     u["oracle"] = u["oracle"].astype(bool)
     u["reused"] = u["reused"].astype(bool)
@@ -637,6 +652,7 @@ def run_source(
                 "missing": "; ".join(f"{r.subject}: {r.error}" for r in miss.itertuples()),
                 "seconds_per_fit": spf.get((m, d, int(seed)), math.nan),
                 "n_empty": float(n_empty_estimates(ok)),
+                "label": _first_label(fits, m),
             }
         )
     u = _normalise_units(pd.DataFrame(units, columns=list(UNIT_COLUMNS)))
@@ -807,6 +823,54 @@ def empty_notes(units: pd.DataFrame) -> dict[tuple[str, str], str]:
     return out
 
 
+UNDIRECTED_NOTE = (
+    "undirected output: every connection is decided in both directions, so a true i → j also "
+    "counts its reverse as a false positive; the method does not orient edges"
+)
+
+
+def undirected_notes(units: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Footnotes for the cells of methods registered with ``orients=False`` (their estimate is
+    symmetric by construction, e.g. correlation): every table says so, so that a precision or
+    F1 of such a method is never read as a directed result. Methods not in the registry (a
+    tracked run of a plug-in that is not installed) get no note."""
+    from bench import registry
+
+    registry._load_plugins()
+    out: dict[tuple[str, str], str] = {}
+    for m, d in units[["method", "dataset"]].drop_duplicates().itertuples(index=False):
+        info = registry.METHODS.get(m)
+        if info is not None and not info.orients:
+            out[m, d] = UNDIRECTED_NOTE
+    return out
+
+
+def method_labels(units: pd.DataFrame) -> dict[str, str]:
+    """Method name → the label its rows, columns and legends show, where it differs from the
+    name: the units' ``label`` (what the fit recorded, e.g. ``BrainEC-LLM (SmolLM2-135M ×4,
+    8 ep.)``, so that a CPU configuration is never read as the paper's); several distinct labels
+    of one method (e.g. per network size) are joined with `` / ``."""
+    out: dict[str, str] = {}
+    for m, g in units.groupby("method", sort=False):
+        text = " / ".join(dict.fromkeys(str(v) for v in g["label"] if isinstance(v, str) and v))
+        if text and text != m:
+            out[str(m)] = text
+    return out
+
+
+def relabel_table(t: Table, labels: Mapping[str, str]) -> Table:
+    """``t`` with method names (rows, or columns of a transposed table; a `` (oracle best
+    epoch)`` suffix kept) replaced by their labels."""
+    if not labels:
+        return t
+
+    def lab(x: str) -> str:
+        base = x.removesuffix(BEST_EPOCH)
+        return labels[base] + x[len(base) :] if base in labels else x
+
+    return replace(t, rows=[lab(r) for r in t.rows], cols=[lab(c) for c in t.cols])
+
+
 def _merge_notes(
     notes: Mapping[tuple[str, str], str], extra: Mapping[tuple[str, str], str]
 ) -> dict[tuple[str, str], str]:
@@ -917,6 +981,9 @@ def build_report(
         units, per_subject, methods=methods, datasets=datasets, seeds=seeds
     )
     empty = empty_notes(units)
+    labels = method_labels(units)
+    status = dict(notes)  # why cells are missing or incomplete
+    notes = _merge_notes(notes, undirected_notes(units))
     values = _seed_means(per_subject, units) if options.spread != "seeds" else None
 
     def latex(t: Table) -> str:
@@ -942,9 +1009,12 @@ def build_report(
             for (m, d) in incomplete
             if m == row.removesuffix(BEST_EPOCH)
         }
-        p.tables = _tables_for(
-            p, options.layout, p_notes, options.precision, p_empty, options.spread, p_unranked
-        )
+        p.tables = [
+            (stem, relabel_table(t, labels))
+            for stem, t in _tables_for(
+                p, options.layout, p_notes, options.precision, p_empty, options.spread, p_unranked
+            )
+        ]
         prefix = f"{p.folder}/" if p.folder else ""
         for stem, t in p.tables:
             if "md" in options.formats:
@@ -955,7 +1025,7 @@ def build_report(
             texts[f"{prefix}summary.csv"] = render_csv(p.summary)
     honest = next((p for p in protocols if p.name == "honest"), None)
     if not protocols:
-        why = "; ".join(f"{m} on {d}: {v}" for (m, d), v in notes.items())
+        why = "; ".join(f"{m} on {d}: {v}" for (m, d), v in status.items())
         raise BenchError(f"the selection has no successful fit to tabulate ({why[:500]})")
 
     # printed tables: F1 and SHD (per-metric layouts) or the whole tables
@@ -969,7 +1039,7 @@ def build_report(
     cd_figs: list[tuple[str, st.FriedmanResult]] = []
     if options.stats and honest is not None:
         stat_tables, cd_figs, stat_texts = _statistics(
-            honest, per_subject, units, options, result.messages, latex
+            honest, per_subject, units, options, result.messages, latex, labels
         )
         texts.update(stat_texts)
 
@@ -981,7 +1051,7 @@ def build_report(
 
     for metric, fr in cd_figs:
         fig = figs.cd_diagram(
-            fr.avg_ranks.to_dict(),
+            {labels.get(m, m): v for m, v in fr.avg_ranks.to_dict().items()},
             fr.cd,
             title=f"{metric_info(metric).label}: average ranks over {fr.n} datasets "
             f"(Nemenyi CD, α = {fr.alpha:g})",
@@ -992,7 +1062,7 @@ def build_report(
         )
 
     if options.figures:
-        _figures(source, units, honest, per_subject, options, out, result)
+        _figures(source, units, honest, per_subject, options, out, result, labels)
 
     if "html" in options.formats:
         about = (
@@ -1051,6 +1121,7 @@ def _statistics(
     options: ReportOptions,
     messages: list[str],
     latex: Callable[[Table], str] = table_latex,
+    labels: Mapping[str, str] | None = None,
 ) -> tuple[list[tuple[str, Table]], list[tuple[str, st.FriedmanResult]], dict[str, str]]:
     summary = honest.summary
     methods = list(dict.fromkeys(summary["method"]))
@@ -1156,6 +1227,7 @@ def _statistics(
         )
         if fr.k >= 2 and fr.n >= 1:
             cds.append((metric, fr))
+    tables = [(stem, relabel_table(t, labels or {})) for stem, t in tables]
     texts: dict[str, str] = {}
     for stem, t in tables:
         if "md" in options.formats:
@@ -1212,8 +1284,15 @@ def _figures(
     options: ReportOptions,
     out: Path,
     result: ReportOutput,
+    labels: Mapping[str, str] | None = None,
 ) -> None:
+    """The figures; methods are named by their labels (:func:`method_labels`)."""
     fig_dir = out / "figures"
+    labels = labels or {}
+
+    def lab(m: str) -> str:
+        return labels.get(m, m)
+
     say = result.messages.append
 
     def add(fig: Any, name: str, caption: str, run_id: str | None, section: str) -> None:
@@ -1222,7 +1301,7 @@ def _figures(
 
     ok_units = units[units["run_status"] == "FINISHED"]
     seed = int(ok_units["seed"].min()) if len(ok_units) else None
-    colours = figs.method_colours(list(dict.fromkeys(units["method"])))  # one per method
+    colours = figs.method_colours([lab(m) for m in dict.fromkeys(units["method"])])  # one each
     n_nodes: dict[tuple[str, str], int] = {}
     curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     no_scores: dict[str, list[str]] = {}
@@ -1254,7 +1333,7 @@ def _figures(
             say(f"figures: {m} on {d}: skipped (needs the truth): {exc}")
             continue
         e = est[subject]
-        label = f"{m} on {d}, {subject}, seed {u_seed}" + (
+        label = f"{lab(m)} on {d}, {subject}, seed {u_seed}" + (
             " (oracle)" if bool(row["oracle"]) else ""
         )
         add(
@@ -1274,7 +1353,7 @@ def _figures(
         if m not in honest_methods:
             continue
         if not any("scores" in v for v in est.values()):
-            no_scores.setdefault(d, []).append(m)
+            no_scores.setdefault(d, []).append(lab(m))
             continue
         ys, ss = [], []
         for s in subjects:
@@ -1287,7 +1366,7 @@ def _figures(
             ys.append(_offdiag(np.asarray(t, dtype=bool)))
             ss.append(_offdiag(np.asarray(est[s]["scores"], dtype=float)))
         if ys:
-            curves.setdefault(d, {})[m] = (np.concatenate(ys), np.concatenate(ss))
+            curves.setdefault(d, {})[lab(m)] = (np.concatenate(ys), np.concatenate(ss))
 
     for d in sorted(curves, key=natural_key):
         add(
@@ -1315,7 +1394,7 @@ def _figures(
             panels: dict[str, dict[str, list[float]]] = {}
             for d in sorted(dict.fromkeys(values["dataset"]), key=natural_key):
                 v = values[values["dataset"] == d]
-                panels[d] = {m: list(g["value"]) for m, g in v.groupby("method", sort=False)}
+                panels[d] = {lab(m): list(g["value"]) for m, g in v.groupby("method", sort=False)}
             info = metric_info(metric)
             add(
                 figs.boxplot_figure(
@@ -1334,7 +1413,7 @@ def _figures(
     for (m, d), g in ok_units.groupby(["method", "dataset"], sort=False):
         if (m, d) in n_nodes:
             sec = float(pd.to_numeric(g["seconds_per_fit"], errors="coerce").mean())
-            points.setdefault(m, []).append((n_nodes[m, d], sec))
+            points.setdefault(lab(m), []).append((n_nodes[m, d], sec))
     if points:
         add(
             figs.runtime_figure(points, title="Run time against network size", colours=colours),

@@ -244,3 +244,32 @@ def test_imports_run_one_way() -> None:
     for n in graph:
         if n not in state:
             visit(n, [])
+
+
+def test_a_methods_label_reaches_the_tables_and_mlflow(tmp_path: Path, monkeypatch) -> None:
+    """The label a fit records (``extra_["label"]``; e.g. BrainEC-LLM's backbone, layers and
+    epochs) names the method's row in the run's tables and in ``bench report``'s, and its
+    MLflow run (name and ``bench.label`` tag)."""
+    from mlflow import MlflowClient
+
+    from bench.registry import get_method
+
+    monkeypatch.setenv("BENCH_PLUGINS", PLUGIN)
+    cfg = _config(
+        tmp_path, methods=["test-labelled"], params={"test-labelled": {"width": 5}}, track=True
+    )
+    bench.api.run_config(cfg, progress=False, log=lambda m: None)
+    label = "Labelled (width 5, fitted)"
+    assert get_method("test-labelled").display_label({"width": 5}) == "Labelled (width 5)"
+    tables = tmp_path / "r" / "tables" / "bench"
+    assert f"| {label} |" in (tables / "f1.md").read_text()
+    assert set(pd.read_csv(tables / "per_subject.csv")["label"]) == {label}
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'r' / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("bench")
+    runs = client.search_runs([exp.experiment_id], "tags.`bench.kind` = 'result'")
+    assert len(runs) == 2
+    for r in runs:
+        assert r.data.tags["bench.label"] == label
+        assert r.data.tags["mlflow.runName"].startswith(f"{label} | smith:1@1-3 | seed ")
+    rep = bench.report(tmp_path / "r", log_files=False, log_figures=False)
+    assert f"| {label} |" in rep.tables["f1"]

@@ -30,11 +30,11 @@ def test_reversal_canary_mixed_chain_lagged_links_only(chain_data) -> None:
 
 
 def test_mixed_chain_contemporaneous_links_are_both_directions(chain_data) -> None:
-    # With tau_min=0 (default) plain PCMCI finds the contemporaneous links but cannot orient
+    # With tau_min=0 plain PCMCI finds the contemporaneous links but cannot orient
     # them ('o-o'): by the documented rule they decide both directions. The lag-1 links still
     # carry the direction: lag-1 scores are higher in the true direction, and the summary score
     # (max over lags; the lag-0 part is symmetric) is never lower in the true direction.
-    est = PCMCI().fit(chain_data(n=1000, seed=0))
+    est = PCMCI(tau_min=0).fit(chain_data(n=1000, seed=0))
     a, s, lag = est.adjacency_, est.scores_, est.lag_scores_
     assert a[0, 1] and a[1, 2] and a[1, 0] and a[2, 1]
     assert est.extra_["n_contemp_unoriented"] >= 2
@@ -87,12 +87,12 @@ def test_bad_parameters(var_data, params: dict) -> None:
 
 VAR_CASES = [
     {},
-    {"tau_min": 1},
+    {"tau_min": 0},
     {"tau_max": 2},
-    {"fdr_method": "fdr_bh"},
-    {"pc_alpha": None},
-    {"tau_min": 1, "tau_max": 2, "fdr_method": "fdr_bh"},
-    {"tau_max": 0},
+    {"tau_min": 0, "fdr_method": "fdr_bh"},
+    {"tau_min": 0, "pc_alpha": None},
+    {"tau_max": 2, "fdr_method": "fdr_bh"},
+    {"tau_min": 0, "tau_max": 0},
 ]
 
 
@@ -102,10 +102,21 @@ def test_fast_equals_reference_on_var(var_data, seed: int, params: dict) -> None
     fit_both(lambda **kw: PCMCI(**params, **kw), x)
 
 
+@pytest.mark.parametrize("tau_min", [1, 0])
 @pytest.mark.parametrize("sim, subject", [(1, 1), (1, 2), (2, 1)])
-def test_fast_equals_reference_on_netsim(sim: int, subject: int) -> None:
-    ref, _ = fit_both(PCMCI, netsim(sim, subject))
+def test_fast_equals_reference_on_netsim(sim: int, subject: int, tau_min: int) -> None:
+    ref, _ = fit_both(lambda **kw: PCMCI(tau_min=tau_min, **kw), netsim(sim, subject))
     assert ref.adjacency_.any()  # a non-trivial graph was compared
+
+
+def test_default_tests_lagged_links_only(chain_data) -> None:
+    # The default (tau_min=1, module docstring): no contemporaneous link is tested or decided,
+    # so the summary graph has no both-direction pairs from unoriented lag-0 links.
+    est = PCMCI().fit(chain_data(n=1000, seed=0))
+    assert est.extra_["tau_min"] == 1 and est.extra_["n_contemp_unoriented"] == 0
+    assert not est.lag_scores_[0].any()
+    a = est.adjacency_
+    assert a[0, 1] and a[1, 2] and not a[1, 0] and not a[2, 1]
 
 
 @pytest.mark.slow

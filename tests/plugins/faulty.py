@@ -87,3 +87,21 @@ class Sleep(Estimator):
         self.adjacency_[0, 1] = True
         self.scores_ = np.abs(np.corrcoef(np.asarray(X).T))
         return self
+
+
+@_register("test-labelled", "names its setting in its label (display_label / extra_['label'])")
+class Labelled(Estimator):
+    def __init__(self, *, width: int = 3):
+        self.width = width
+
+    @classmethod
+    def display_label(cls, params):
+        return f"Labelled (width {params['width']})"
+
+    def fit(self, X, context=None):
+        n = np.asarray(X).shape[1]
+        self.adjacency_ = np.zeros((n, n), bool)
+        self.adjacency_[0, 1] = True
+        self.scores_ = None
+        self.extra_ = {"label": f"Labelled (width {self.width}, fitted)"}
+        return self

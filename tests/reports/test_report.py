@@ -378,3 +378,43 @@ def test_empty_estimates_are_footnoted_in_precision_tables_only(tmp_path):
     note = "1 of 3 fits decided no edge: their precision counts as 0 by convention"
     assert note in text["precision"] and note in text["f1"]
     assert note not in text["auroc"]
+
+
+def _ps_rows(method: str, label: str | None, values: list[float]) -> list[dict]:
+    rows = []
+    for k, v in enumerate(values):
+        row = {"method": method, "dataset": "smith:1", "seed": 0, "subject": f"sub{k + 1:02d}",
+               "status": "ok", "error": "", "reused_across_seeds": False, "wall_time_s": 0.1,
+               "f1": v, "n_pred": 2.0, "n_true": 2.0}  # fmt: skip
+        if label is not None:
+            row["label"] = label
+        rows.append(row)
+    return rows
+
+
+def test_method_labels_name_the_configuration_and_undirected_output_is_footnoted(tmp_path):
+    """A unit's label (what the fit recorded) replaces the method name in every table and in
+    the figures' legends; a method registered with orients=False carries the undirected note."""
+    from bench.aggregate import subject_means
+    from bench.reports.report import UNDIRECTED_NOTE, method_labels, run_source
+
+    label = "BrainEC-LLM (SmolLM2-135M ×4, 8 ep.)"
+    ps = pd.DataFrame(
+        _ps_rows("brainec-llm", label, [0.4, 0.5])
+        + _ps_rows("correlation", None, [0.3, 0.2])
+        + _ps_rows("pc", "pc", [0.6, 0.7])
+    )
+    source, units = run_source(ps, subject_means(ps))
+    assert method_labels(units) == {"brainec-llm": label}
+    opts = ReportOptions(metrics=["f1"], formats=["md", "tex"], stats=True)
+    out = build_report(source, units, opts, tmp_path)
+    md = (tmp_path / "f1.md").read_text()
+    assert f"| {label} |" in md and "| brainec-llm |" not in md
+    assert "| pc |" in md
+    corr = next(line for line in md.splitlines() if line.startswith("| correlation |"))
+    letter = corr.rstrip(" |")[-1]  # the footnote mark at the end of the cell
+    assert f"{letter} {UNDIRECTED_NOTE}" in md
+    assert r"BrainEC-LLM (SmolLM2-135M $\times$4, 8 ep.)" in (tmp_path / "f1.tex").read_text()
+    wilcoxon = (tmp_path / "stats" / "wilcoxon_f1.md").read_text()
+    assert label in wilcoxon and "brainec-llm" not in wilcoxon
+    assert out.printed_tables and label in out.printed_tables[0].rows
