@@ -146,6 +146,7 @@ def write_run_tables(
                 files.append(path)
             tables["identifiability"] = table_markdown(ident)
             printed.append(tables["identifiability"])
+            printed_tables.append(ident)
     ps_path = tables_dir / "per_subject.csv"
     atomic_write_text(ps_path, result.per_subject.to_csv(index=False))
     files.append(ps_path)

@@ -79,7 +79,7 @@ def test_cli_run_shows_epoch_progress_and_oracle_tables(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
             sys.executable, "-m", "bench.cli", "run", "--methods", "brainec-llm",
-            "--datasets", "smith:1", "--seeds", "0", "--no-track", "--results", str(results),
+            "--datasets", "smith:1@1-4", "--seeds", "0", "--no-track", "--results", str(results),
             "--param", "brainec-llm.backbone=tiny", "--param", "brainec-llm.llm_layers=1",
             "--param", "brainec-llm.epochs=2", "--param", "brainec-llm.num_tokens=20",
             "--param", "brainec-llm.lora_r=4",
@@ -87,9 +87,11 @@ def test_cli_run_shows_epoch_progress_and_oracle_tables(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "brainec-llm smith:1" in proc.stderr
+    assert "brainec-llm smith:1@1-4" in proc.stderr
     assert ": epoch 1/2: loss " in proc.stderr and ": epoch 2/2: loss " in proc.stderr
     assert "is_gradient_checkpointing" not in proc.stderr
     assert (results / "tables" / "bench" / "f1.md").is_file()
     oracle = (results / "tables" / "bench" / "oracle" / "f1.md").read_text()
-    assert "brainec-llm (oracle best epoch)" in oracle
+    # the row names the configuration (the method's label), then the oracle protocol
+    assert "BrainEC-LLM (tiny random Llama ×1, 2 ep." in oracle
+    assert "(oracle best epoch)" in oracle
