@@ -30,14 +30,15 @@ import pandas as pd
 
 from bench.aggregate import natural_key, subject_means, summarize
 from bench.records import atomic_write_text
-from bench.reports.protocol_tables import GridTable, mean_std, new_figure, write_table
+from bench.reports.protocol_tables import GridTable, fmt, mean_std, new_figure, write_table
 
 HONEST, ORACLE, GAP = "f1", "oracle_max_f1", "oracle_f1_gap"
 CAPTION = (
     "ORACLE: threshold optimism. F1 of each method's own decision, the best F1 over thresholds "
     "of its scores chosen against the truth (oracle max F1), and their gap (the optimism of "
     "picking the threshold on the evaluation data). Per subject, then mean over subjects and "
-    "mean ± std over seeds; the oracle column is not comparable with honest F1."
+    "mean ± std over seeds (the mean alone where the seeds agree); the oracle column is not "
+    "comparable with honest F1."
 )
 
 
@@ -75,30 +76,51 @@ def _without_scores(per_subject: pd.DataFrame, kept: Iterable[str]) -> list[str]
     return [m for m in dict.fromkeys(ok["method"]) if m not in set(kept)]
 
 
+WIDE_MAX = 3  # up to this many datasets side by side; more: one row per (dataset, method)
+
+
+def _value(mean: float, std: float) -> str:
+    """``mean ± std`` over seeds; the mean alone where the seeds agree (a deterministic method,
+    whose fits serve every seed, has nothing to spread)."""
+    return fmt(mean) if not np.isnan(mean) and (np.isnan(std) or std == 0) else mean_std(mean, std)
+
+
 def optimism_table(summary: pd.DataFrame, no_scores: Iterable[str] = ()) -> GridTable:
-    """Methods × (dataset: F1 | oracle max F1 | gap) of :func:`optimism_summary`."""
+    """Methods × (dataset: F1 | oracle max F1 | gap) of :func:`optimism_summary`; with more
+    than :data:`WIDE_MAX` datasets, one row per ``dataset: method`` and the three columns once
+    (a paper-width table either way)."""
     methods = list(dict.fromkeys(summary["method"]))
     datasets = sorted(dict.fromkeys(summary["dataset"]), key=natural_key)
     cell = {(r.method, r.dataset, r.metric): (r.mean, r.std) for r in summary.itertuples()}
-    cols, groups = [], []
-    for d in datasets:
-        cols += ["F1 (own decision)", "oracle max F1", "gap"]
-        groups.append((d, 3))
-    rows = []
-    for m in methods:
-        row = []
+    names = ["F1 (own decision)", "oracle max F1", "gap"]
+
+    def values(m: str, d: str) -> list[str]:
+        return [_value(*cell.get((m, d, k), (np.nan, np.nan))) for k in (HONEST, ORACLE, GAP)]
+
+    if len(datasets) > WIDE_MAX:
+        row_names, rows, groups, cols = [], [], [], names
         for d in datasets:
-            for metric in (HONEST, ORACLE, GAP):
-                row.append(mean_std(*cell.get((m, d, metric), (np.nan, np.nan))))
-        rows.append(row)
+            for m in methods:
+                if (m, d, HONEST) in cell:
+                    row_names.append(f"{d}: {m}")
+                    rows.append(values(m, d))
+        corner = "dataset: method"
+    else:
+        cols, groups = [], []
+        for d in datasets:
+            cols += names
+            groups.append((d, 3))
+        row_names = methods
+        rows = [[v for d in datasets for v in values(m, d)] for m in methods]
+        corner = "method"
     seeds = sorted(set(summary["n_seeds"])) if len(summary) else []
     notes = [f"Seeds per cell: {', '.join(map(str, seeds))}."] if seeds else []
     missing = list(no_scores)
     if missing:
         notes.append(f"Without continuous scores (no threshold to pick): {', '.join(missing)}.")
     return GridTable(
-        corner="method",
-        rows=methods,
+        corner=corner,
+        rows=row_names,
         cols=cols,
         cells=rows,
         caption=CAPTION,
@@ -112,11 +134,15 @@ def optimism_figure(summary: pd.DataFrame) -> object:
     """Dumbbell plot per dataset: own F1 (●) and oracle max F1 (◆) of every method."""
     datasets = sorted(dict.fromkeys(summary["dataset"]), key=natural_key)
     methods = list(dict.fromkeys(summary["method"]))
-    fig = new_figure(3.2 * len(datasets) + 1.5, 0.35 * len(methods) + 1.6)
-    axes = fig.subplots(1, len(datasets), sharey=True, squeeze=False)
+    ncols = min(len(datasets), 4)  # a grid of panels, four to a row
+    nrows = -(-len(datasets) // ncols)
+    fig = new_figure(3.2 * ncols + 1.5, (0.35 * len(methods) + 1.0) * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    for ax in axes.flat[len(datasets) :]:
+        ax.set_visible(False)
     cell = {(r.method, r.dataset, r.metric): r.mean for r in summary.itertuples()}
     y = np.arange(len(methods))
-    for ax, d in zip(axes[0], datasets, strict=True):
+    for ax, d in zip(axes.flat, datasets, strict=False):
         own = np.array([cell.get((m, d, HONEST), np.nan) for m in methods])
         best = np.array([cell.get((m, d, ORACLE), np.nan) for m in methods])
         ax.hlines(y, own, best, color="0.6", lw=2)
@@ -126,9 +152,10 @@ def optimism_figure(summary: pd.DataFrame) -> object:
         ax.set_xlim(0, 1)
         ax.set_xlabel("directed F1")
         ax.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(y, methods, fontsize=8)
-    axes[0][0].invert_yaxis()
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    for row in axes:
+        row[0].set_yticks(y, methods, fontsize=8)
+    axes[0][0].invert_yaxis()  # shared: every panel
+    axes.flat[len(datasets) - 1].legend(fontsize=7, loc="lower right")
     fig.suptitle("ORACLE: threshold optimism (threshold chosen against the truth)", fontsize=10)
     return fig
 

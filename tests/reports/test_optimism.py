@@ -84,3 +84,23 @@ def test_bench_run_and_bench_report_write_the_same_optimism(tmp_path: Path) -> N
     rep = bench.report(str(tmp_path / "r"), optimism=True, out=tmp_path / "rep", log_figures=False)
     assert (tmp_path / "rep" / "oracle" / "optimism.png").is_file()
     assert rep.tables["oracle/optimism"] == table
+
+
+def test_many_datasets_give_one_row_per_dataset_and_method(tmp_path: Path) -> None:
+    """More than three datasets: rows ``dataset: method`` under the three columns once (not
+    3 × 28 columns), and a method whose seeds agree shows its mean without ``± 0.000``."""
+    rows = []
+    for k, d in enumerate(["smith:1", "smith:2", "smith:10", "smith:3"]):
+        for seed in (0, 1):
+            rows.append({"method": "det", "dataset": d, "seed": seed, "subject": "s1",
+                         "status": "ok", "f1": 0.1 * k, "oracle_max_f1": 0.5})  # fmt: skip
+    files = write_optimism(pd.DataFrame(rows), tmp_path, figure=True)
+    md = (tmp_path / "optimism.md").read_text()
+    lines = [ln for ln in md.splitlines() if ln.startswith("| ")]
+    assert lines[0].split("|")[1:-1] == [
+        " dataset: method ", " F1 (own decision) ", " oracle max F1 ", " gap "
+    ]  # fmt: skip
+    body = [ln.split("|")[1].strip() for ln in lines[1:]]
+    assert body == ["smith:1: det", "smith:2: det", "smith:3: det", "smith:10: det"]
+    assert "| smith:3: det | 0.300 | 0.500 | 0.200 |" in md and "± 0.000" not in md
+    assert any(p.suffix == ".png" for p in files)
