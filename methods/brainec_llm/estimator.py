@@ -753,7 +753,11 @@ def _variant(name: str, doc: str, **overrides: Any) -> type[BrainECLLM]:
         BrainECLLM.__init__(self, **{**overrides, **kwargs})
 
     __init__.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    cls = type(name, (BrainECLLM,), {"__init__": __init__, "__doc__": doc})
+    cls = type(
+        name,
+        (BrainECLLM,),
+        {"__init__": __init__, "__doc__": doc, "ablation_overrides": dict(overrides)},
+    )
     cls.__module__ = __name__
     return cls
 
@@ -797,6 +801,7 @@ BrainECLLMNoLLM = register_method(
     "brainec-llm-no-llm",
     description="BrainEC-LLM ablation: backbone replaced by the identity (llm_layers=0)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMNoLLM", "BrainEC-LLM without the LLM (llm_layers=0).", llm_layers=0))
 
@@ -804,6 +809,7 @@ BrainECLLMNoPrompt = register_method(
     "brainec-llm-no-prompt",
     description="BrainEC-LLM ablation: no prompt prefix (use_prompt=False)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMNoPrompt", "BrainEC-LLM without the prompt.", use_prompt=False))
 
@@ -811,6 +817,7 @@ BrainECLLMOneScale = register_method(
     "brainec-llm-one-scale",
     description="BrainEC-LLM ablation: one scale, no multiscale mixing (down_sampling_layers=0)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMOneScale", "BrainEC-LLM with one scale.", down_sampling_layers=0))
 
@@ -818,5 +825,6 @@ BrainECLLMNoContrastive = register_method(
     "brainec-llm-no-contrastive",
     description="BrainEC-LLM ablation: no cross-scale contrastive loss (alpha_cons=0)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMNoContrastive", "BrainEC-LLM without the contrastive loss.", alpha_cons=0.0))
