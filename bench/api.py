@@ -603,7 +603,7 @@ def classify(
 
 @dataclass
 class TransferOutput:
-    """What :func:`transfer` returns: the transfer (:class:`bench.transfer.TransferResult`),
+    """What :func:`transfer` returns: the transfer (:class:`bench.transfers.TransferResult`),
     the files written and the Markdown worth printing."""
 
     result: Any
@@ -631,9 +631,9 @@ def transfer_config(
     log: Any = None,
 ) -> TransferOutput:
     """Train on ``train``, estimate on ``test`` with frozen weights, write the tables (see
-    :mod:`bench.transfer`)."""
+    :mod:`bench.transfers`)."""
     from bench.reports.transfer import write_transfer
-    from bench.transfer import run_transfer
+    from bench.transfers import run_transfer
 
     target = Path(out) if out is not None else config.results_dir / "tables" / config.name
     with ResultsLock(config.results_dir):
@@ -666,7 +666,7 @@ def transfer(
     out: str | os.PathLike[str] | None = None,
     progress: bool = False,
 ) -> TransferOutput:
-    """Zero-shot transfer (``bench transfer`` as a function; see :mod:`bench.transfer`).
+    """Zero-shot transfer (``bench transfer`` as a function; see :mod:`bench.transfers`).
 
     Example::
 
@@ -708,7 +708,7 @@ def transfer(
 
 @dataclass
 class AblationOutput:
-    """What :func:`ablation` returns: the ablation (:class:`bench.ablation.AblationResult`),
+    """What :func:`ablation` returns: the ablation (:class:`bench.ablations.AblationResult`),
     the files written and the Markdown worth printing."""
 
     result: Any
@@ -730,8 +730,8 @@ def ablation_config(
     progress: bool = True,
     log: Any = None,
 ) -> AblationOutput:
-    """Run the ablation of ``method`` and write its tables (see :mod:`bench.ablation`)."""
-    from bench.ablation import run_ablation
+    """Run the ablation of ``method`` and write its tables (see :mod:`bench.ablations`)."""
+    from bench.ablations import run_ablation
     from bench.reports.ablation import write_ablation
 
     with ResultsLock(config.results_dir):
@@ -758,7 +758,7 @@ def ablation(
     progress: bool = False,
 ) -> AblationOutput:
     """The ablation table of ``method`` (``bench ablation`` as a function; see
-    :mod:`bench.ablation`): the method, its registered ablations and the random floor."""
+    :mod:`bench.ablations`): the method, its registered ablations and the random floor."""
     tmp = None
     if results is None:
         tmp = tempfile.TemporaryDirectory(prefix="bench-ablation-")

@@ -270,7 +270,7 @@ def _protocol_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _model_parsers(sub: argparse._SubParsersAction) -> None:
-    """``bench transfer`` and ``bench ablation`` (bench.transfer, bench.ablation)."""
+    """``bench transfer`` and ``bench ablation`` (bench.transfers, bench.ablations)."""
     tr = sub.add_parser(
         "transfer",
         help="zero-shot transfer: train on one dataset, estimate on others with frozen weights",

@@ -24,7 +24,7 @@ trained on sets ``transferable = True`` and implements, on a fitted estimator,
 * :meth:`Estimator.predict` ``(X, context)``: the :class:`Estimate` on ``X`` with the weights
   frozen (no gradient step; eval mode), binarised by the method's own rule.
 
-``bench transfer`` (:mod:`bench.transfer`) uses them; a method without them is reported there
+``bench transfer`` (:mod:`bench.transfers`) uses them; a method without them is reported there
 as not applicable, never refitted on the target.
 """
 

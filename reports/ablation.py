@@ -1,4 +1,4 @@
-"""The paper-style ablation table (:mod:`bench.ablation`).
+"""The paper-style ablation table (:mod:`bench.ablations`).
 
 Written under the run's tables folder (default ``results/tables/<name>/``):
 

@@ -1,4 +1,4 @@
-"""Tables of the zero-shot transfer protocol (:mod:`bench.transfer`).
+"""Tables of the zero-shot transfer protocol (:mod:`bench.transfers`).
 
 Written under ``<out>/transfer/`` (default ``results/tables/<name>/transfer/``):
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate import natural_key
 from bench.reports.protocol_tables import MISSING, GridTable, mean_std, to_markdown, write_table
 from bench.reports.tables import metric_info
 
@@ -86,7 +85,7 @@ def transfer_table(result: Any, metric: str) -> GridTable:
 
 def write_transfer(result: Any, out: Path, metrics: list[str]) -> tuple[list[Path], list[str]]:
     """Write the transfer tables under ``out/transfer``; returns (files, printed Markdown)."""
-    from bench.transfer import write_summary_csv
+    from bench.transfers import write_summary_csv
 
     folder = Path(out) / "transfer"
     files: list[Path] = []
@@ -98,7 +97,3 @@ def write_transfer(result: Any, out: Path, metrics: list[str]) -> tuple[list[Pat
             printed.append(to_markdown(t))
     files += write_summary_csv(result, folder)
     return files, printed
-
-
-def sorted_labels(labels: list[str]) -> list[str]:
-    return sorted(labels, key=natural_key)

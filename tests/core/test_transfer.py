@@ -1,4 +1,4 @@
-"""Zero-shot transfer (bench.transfer) and the BrainEC-LLM transfer capability."""
+"""Zero-shot transfer (bench.transfers) and the BrainEC-LLM transfer capability."""
 
 from __future__ import annotations
 
