@@ -211,7 +211,12 @@ def run_transfer(
     result.n_reused = run.n_cached - refit
     if fetched:
         result.notes.append(f"{fetched} saved model(s) fetched from MLflow")
-    plan = make_plan(src_cfg)  # the fits behind the records (keys, labels, seeds)
+    # the fits behind the records, in the same order (run.records follows the plan's fits);
+    # the record's own key names its model (the code may have changed since it was planned)
+    plan = make_plan(src_cfg)
+    if len(plan.fits) != len(run.records):  # pragma: no cover - the same config, same plan
+        raise BenchError("transfer: the source plan changed during the run; run it again")
+    plan.fits = [replace(f, key=r.key) for f, r in zip(plan.fits, run.records, strict=True)]
     targets_data = load_units(replace(config, datasets=list(targets)))
 
     rows: list[dict[str, Any]] = []

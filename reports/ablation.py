@@ -46,7 +46,8 @@ _SHORT = {
 
 
 def _arrow(metric: str) -> str:
-    return "↑" if metric_info(metric).higher_is_better else "↓"
+    base = metric.removeprefix("oracle_max_")  # the best-threshold F1 has F1's direction
+    return "↑" if metric_info(base).higher_is_better else "↓"
 
 
 def _grid(result: Any, metrics: tuple[str, ...], caption: str, label: str) -> GridTable:
