@@ -57,7 +57,7 @@ def test_cli_ablation_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
         ]
     )
     assert code == 0
-    assert "6 fits (6 computed" in capsys.readouterr().out
+    assert "7 fits (7 computed" in capsys.readouterr().out  # 5 group fits + 2 subjects
     tables = tmp_path / "r" / "tables" / "ablation"
     md = (tables / "ablation.md").read_text().splitlines()
     rows = [line for line in md if line.startswith("| BrainEC-LLM") or line.startswith("| random")]
