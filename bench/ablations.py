@@ -4,7 +4,8 @@
 with ``ablation_of="brainec-llm"`` (:class:`bench.registry.MethodInfo`; for BrainEC-LLM: w/o
 LLM, w/o prompt, one scale, w/o contrastive) and the ``random`` baseline as a floor, through the
 ordinary pipeline (:func:`bench.api.run_config`: records, cache, resume, MLflow and the usual
-tables), then tabulates them side by side (:mod:`bench.reports.ablation`).
+tables; :func:`bench.api.ablation`), then tabulates them side by side
+(:mod:`bench.reports.ablation`).
 
 **Parameters.** ``--param brainec-llm.NAME=V`` applies to the full method and to every
 variant, except where a variant's ablation sets that parameter itself (its
@@ -19,7 +20,6 @@ labelled ORACLE.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,7 +29,14 @@ from bench.config import BenchConfig
 from bench.registry import METHODS, _load_plugins, get_method
 from bench.types import BenchError
 
-__all__ = ["FLOOR", "AblationResult", "ablation_methods", "ablation_params", "run_ablation"]
+__all__ = [
+    "FLOOR",
+    "AblationResult",
+    "ablation_methods",
+    "ablation_params",
+    "ablation_result",
+    "ablation_run_config",
+]
 
 FLOOR = "random"
 
@@ -61,7 +68,8 @@ def ablation_params(
 
 @dataclass
 class AblationResult:
-    """What :func:`run_ablation` returns: the variants, their labels and the pipeline's run."""
+    """What :func:`bench.api.ablation` holds in ``.result``: the variants, their labels and
+    the pipeline's run."""
 
     config: BenchConfig
     method: str
@@ -82,32 +90,32 @@ class AblationResult:
         return sorted(dict.fromkeys(long["dataset"]), key=natural_key) if len(long) else []
 
 
-def run_ablation(
-    config: BenchConfig,
-    method: str,
-    *,
-    floor: bool = True,
-    progress: bool = True,
-    log: Callable[[str], None] | None = None,
-) -> AblationResult:
-    """Run ``method``, its ablations and the random floor on ``config.datasets`` (the
-    ordinary pipeline) and return the result (the ablation tables are written by
-    :func:`bench.api.ablation_config`)."""
-    from bench.api import run_config
-
+def ablation_run_config(
+    config: BenchConfig, method: str, *, floor: bool = True
+) -> tuple[BenchConfig, list[str], dict[str, str]]:
+    """The benchmark config that runs ``method``, its ablations and (``floor``) the random
+    floor on ``config.datasets``, with the variants' parameters (:func:`ablation_params`);
+    also the methods in table order and their display labels. :func:`bench.api.ablation`
+    runs it with the ordinary pipeline (``run_config``)."""
     variants = ablation_methods(method)
     params = ablation_params(method, variants, config.params)
     methods = [*variants, FLOOR] if floor else variants
     cfg = replace(config, methods=methods, params=params)
-    out = run_config(cfg, progress=progress, log=log)
     labels = {m: get_method(m).display_label(params.get(m)) for m in methods}
     if floor:
         labels[FLOOR] = f"{labels[FLOOR]} (floor)"
+    return cfg, methods, labels
+
+
+def ablation_result(
+    cfg: BenchConfig, method: str, methods: list[str], labels: dict[str, str], bench: Any
+) -> AblationResult:
+    """The :class:`AblationResult` of the pipeline's run ``bench`` (a ``BenchResult``)."""
     notes = []
-    bad = [r for r in out.records if r.status != "ok"]
+    bad = [r for r in bench.records if r.status != "ok"]
     if bad:
         notes.append(
             f"{len(bad)} fit(s) did not succeed ({', '.join(sorted({r.method for r in bad}))}); "
             "their units are missing (–)"
         )
-    return AblationResult(cfg, method, methods, labels, out, notes)
+    return AblationResult(cfg, method, methods, labels, bench, notes)

@@ -731,11 +731,13 @@ def ablation_config(
     log: Any = None,
 ) -> AblationOutput:
     """Run the ablation of ``method`` and write its tables (see :mod:`bench.ablations`)."""
-    from bench.ablations import run_ablation
+    from bench.ablations import ablation_result, ablation_run_config
     from bench.reports.ablation import write_ablation
 
+    cfg, methods, labels = ablation_run_config(config, method, floor=floor)
     with ResultsLock(config.results_dir):
-        res = run_ablation(config, method, floor=floor, progress=progress, log=log)
+        run = run_config(cfg, progress=progress, log=log)
+        res = ablation_result(cfg, method, methods, labels, run)
         target = res.bench.tables_dir
         files, printed = write_ablation(res, target)
     return AblationOutput(res, files, printed, target)
