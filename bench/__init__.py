@@ -1,7 +1,8 @@
 """bench: a benchmarking harness for brain effective-connectivity estimators.
 
 The public API is :func:`bench.run` and :func:`bench.report`, and the protocols
-:func:`bench.sweep` and :func:`bench.classify` (see :mod:`bench.api`); they are
+:func:`bench.sweep`, :func:`bench.classify`, :func:`bench.transfer` and
+:func:`bench.ablation` (see :mod:`bench.api`); they are
 imported on first use, so ``import bench`` stays cheap.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "classify", "report", "run", "sweep"]
+__all__ = ["__version__", "ablation", "classify", "report", "run", "sweep", "transfer"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("run", "report", "sweep", "classify"):
+    if name in ("run", "report", "sweep", "classify", "transfer", "ablation"):
         from bench import api
 
         return getattr(api, name)

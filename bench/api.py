@@ -36,7 +36,15 @@ from bench.records import Record, atomic_write_text
 from bench.runner import RunResult, run_benchmark
 from bench.types import BenchError
 
-__all__ = ["BenchResult", "ReportResult", "report", "run", "run_config"]
+__all__ = [
+    "BenchResult",
+    "ReportResult",
+    "ablation",
+    "report",
+    "run",
+    "run_config",
+    "transfer",
+]
 
 
 @dataclass
@@ -590,5 +598,189 @@ def classify(
     res = classify_config(
         cfg, options, out=out, progress=progress, log=(lambda msg: None) if not progress else None
     )
+    res._tmp = tmp
+    return res
+
+
+@dataclass
+class TransferOutput:
+    """What :func:`transfer` returns: the transfer (:class:`bench.transfers.TransferResult`),
+    the files written and the Markdown worth printing."""
+
+    result: Any
+    files: list[Path]
+    printed: list[str]
+    out: Path
+    _tmp: Any = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+    @property
+    def long(self) -> pd.DataFrame:
+        return self.result.long
+
+
+def transfer_config(
+    config: BenchConfig,
+    train: Sequence[str],
+    test: Sequence[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    log: Any = None,
+) -> TransferOutput:
+    """Train on ``train``, estimate on ``test`` with frozen weights, write the tables (see
+    :mod:`bench.transfers`)."""
+    from bench.reports.transfer import write_transfer
+    from bench.transfers import run_transfer
+
+    target = Path(out) if out is not None else config.results_dir / "tables" / config.name
+    with ResultsLock(config.results_dir):
+        res = run_transfer(config, list(train), list(test), progress=progress, log=log)
+        files, printed = write_transfer(res, target, list(config.metrics))
+    return TransferOutput(res, files, printed, target / "transfer")
+
+
+def _tokens(v: str | Sequence[str] | None) -> list[str] | None:
+    if v is None:
+        return None
+    return [v] if isinstance(v, str) else list(v)
+
+
+def transfer(
+    methods: str | Sequence[str] = "brainec-llm",
+    train: str | Sequence[str] = "smith:1",
+    test: str | Sequence[str] = "smith:5",
+    seeds: Iterable[int] = (0,),
+    *,
+    params: dict[str, dict[str, Any]] | None = None,
+    track: bool = False,
+    results: str | os.PathLike[str] | None = None,
+    name: str = "transfer",
+    jobs: int = 0,
+    timeout: float | None = None,
+    metrics: str | Sequence[str] | None = None,
+    rerun: bool = False,
+    tracking_uri: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> TransferOutput:
+    """Zero-shot transfer (``bench transfer`` as a function; see :mod:`bench.transfers`).
+
+    Example::
+
+        out = bench.transfer("brainec-llm", train="smith:1", test="smith:5,smith:2")
+        out.summary    # per (method, source, target, metric): mean ± std over seeds
+    """
+    tmp = None
+    if results is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-transfer-")
+        results = tmp.name
+    cfg = build_config(
+        None,
+        methods=_tokens(methods),
+        datasets=_tokens(train),
+        seeds=[int(s) for s in seeds],
+        jobs=jobs,
+        timeout=timeout,
+        results=str(results),
+        name=name,
+        tracking_uri=tracking_uri,
+        metrics=None
+        if metrics is None
+        else [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics)],
+        params=params,
+        rerun=rerun,
+        track=track,
+    )
+    res = transfer_config(
+        cfg,
+        _tokens(train) or [],
+        _tokens(test) or [],
+        out=out,
+        progress=progress,
+        log=(lambda msg: None) if not progress else None,
+    )
+    res._tmp = tmp
+    return res
+
+
+@dataclass
+class AblationOutput:
+    """What :func:`ablation` returns: the ablation (:class:`bench.ablations.AblationResult`),
+    the files written and the Markdown worth printing."""
+
+    result: Any
+    files: list[Path]
+    printed: list[str]
+    out: Path
+    _tmp: Any = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+
+def ablation_config(
+    config: BenchConfig,
+    method: str,
+    *,
+    floor: bool = True,
+    progress: bool = True,
+    log: Any = None,
+) -> AblationOutput:
+    """Run the ablation of ``method`` and write its tables (see :mod:`bench.ablations`)."""
+    from bench.ablations import ablation_result, ablation_run_config
+    from bench.reports.ablation import write_ablation
+
+    cfg, methods, labels = ablation_run_config(config, method, floor=floor)
+    with ResultsLock(config.results_dir):
+        run = run_config(cfg, progress=progress, log=log)
+        res = ablation_result(cfg, method, methods, labels, run)
+        target = res.bench.tables_dir
+        files, printed = write_ablation(res, target)
+    return AblationOutput(res, files, printed, target)
+
+
+def ablation(
+    method: str = "brainec-llm",
+    datasets: str | Sequence[str] = "smith:1",
+    seeds: Iterable[int] = (0,),
+    *,
+    params: dict[str, dict[str, Any]] | None = None,
+    floor: bool = True,
+    track: bool = False,
+    results: str | os.PathLike[str] | None = None,
+    name: str = "ablation",
+    jobs: int = 0,
+    timeout: float | None = None,
+    rerun: bool = False,
+    tracking_uri: str | None = None,
+    progress: bool = False,
+) -> AblationOutput:
+    """The ablation table of ``method`` (``bench ablation`` as a function; see
+    :mod:`bench.ablations`): the method, its registered ablations and the random floor."""
+    tmp = None
+    if results is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-ablation-")
+        results = tmp.name
+    cfg = build_config(
+        None,
+        methods=[method],
+        datasets=_tokens(datasets),
+        seeds=[int(s) for s in seeds],
+        jobs=jobs,
+        timeout=timeout,
+        results=str(results),
+        name=name,
+        tracking_uri=tracking_uri,
+        params=params,
+        rerun=rerun,
+        track=track,
+    )
+    quiet = (lambda msg: None) if not progress else None
+    res = ablation_config(cfg, method, floor=floor, progress=progress, log=quiet)
     res._tmp = tmp
     return res

@@ -1,7 +1,7 @@
 """The ``bench`` command: a thin layer over the Python API.
 
 ``bench list methods|datasets``, ``bench run``, ``bench report``, ``bench ui``, ``bench doctor``,
-``bench sweep`` and ``bench classify``.
+``bench sweep``, ``bench classify``, ``bench transfer`` and ``bench ablation``.
 Errors meant for the user print one line (``bench: error: ...``) and exit with status 2;
 anything else is a bug and shows its traceback.
 """
@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _protocol_parsers(sub)
+    _model_parsers(sub)
 
     ui = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1")
     ui.add_argument("--results", default="results")
@@ -266,6 +267,72 @@ def _protocol_parsers(sub: argparse._SubParsersAction) -> None:
     cl.add_argument("--out", help="output folder (default results/tables/<name>)")
     cl.add_argument("--rerun", action="store_true", default=None, help="ignore cached records")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _model_parsers(sub: argparse._SubParsersAction) -> None:
+    """``bench transfer`` and ``bench ablation`` (bench.transfers, bench.ablations)."""
+    tr = sub.add_parser(
+        "transfer",
+        help="zero-shot transfer: train on one dataset, estimate on others with frozen weights",
+        description="Train each method on the --train datasets (the ordinary in-domain group "
+        "fit, its model saved under results/models/ and reused by its record key), then "
+        "estimate EC on each --test dataset with the weights frozen (eval-mode forward pass, the "
+        "method's own binarisation), score against the target's truth and tabulate source x "
+        "target with the in-domain fit on the diagonal. Methods without the capability, and "
+        "pairs the model cannot take (e.g. a different number of nodes), are n/a.",
+    )
+    tr.add_argument("--methods", default="brainec-llm", help="methods (default brainec-llm)")
+    tr.add_argument("--train", required=True, help="source datasets, e.g. smith:1")
+    tr.add_argument("--test", required=True, help="target datasets, e.g. smith:5,sanchez:1_amp")
+    tr.add_argument("--seeds", nargs="+", help="seeds (default 0)")
+    tr.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=VALUE",
+        help="override a method parameter (repeatable)",
+    )
+    tr.add_argument("--metrics", help="metrics to tabulate, comma list")
+    tr.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    tr.add_argument("--timeout", type=float, help="time limit per fit in seconds")
+    tr.add_argument("--results", help="results folder (default ./results)")
+    tr.add_argument("--name", default="transfer", help="MLflow experiment and tables folder")
+    tr.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under results)")
+    tr.add_argument("--out", help="output folder (default results/tables/<name>)")
+    tr.add_argument("--rerun", action="store_true", default=None, help="ignore cached records")
+    tr.add_argument(
+        "--no-track", dest="track", action="store_false", default=None, help="do not log to MLflow"
+    )
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ab = sub.add_parser(
+        "ablation",
+        help="a method beside its registered ablations and the random floor",
+        description="Run METHOD, every method registered with ablation_of=METHOD and the "
+        "random baseline through the ordinary pipeline, and write the ablation table (honest "
+        "protocol) and, under oracle/, the best-epoch ORACLE numbers.",
+    )
+    ab.add_argument("method", help="the full method, e.g. brainec-llm")
+    ab.add_argument("--datasets", default="smith:1", help="datasets (default smith:1)")
+    ab.add_argument("--seeds", nargs="+", help="seeds (default 0)")
+    ab.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.NAME=VALUE",
+        help="a parameter of the method, applied to every variant but the one it ablates",
+    )
+    ab.add_argument("--no-floor", action="store_true", help="leave out the random floor")
+    ab.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    ab.add_argument("--timeout", type=float, help="time limit per fit in seconds")
+    ab.add_argument("--results", help="results folder (default ./results)")
+    ab.add_argument("--name", default="ablation", help="MLflow experiment and tables folder")
+    ab.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under results)")
+    ab.add_argument("--rerun", action="store_true", default=None, help="ignore cached records")
+    ab.add_argument(
+        "--no-track", dest="track", action="store_false", default=None, help="do not log to MLflow"
+    )
+    ab.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _parse_param(text: str) -> tuple[str, str, object]:
@@ -648,6 +715,73 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transfer(args: argparse.Namespace) -> int:
+    import time
+
+    from bench.api import transfer_config
+    from bench.config import build_config
+
+    config = build_config(
+        None,
+        methods=[args.methods],
+        datasets=[args.train],
+        seeds=_int_list(args.seeds) if args.seeds else [0],
+        jobs=args.jobs,
+        timeout=args.timeout,
+        results=args.results,
+        name=args.name,
+        tracking_uri=args.tracking_uri,
+        metrics=args.metrics.split(",") if args.metrics else None,
+        params=_params(args.param),
+        rerun=args.rerun,
+        track=args.track,
+    )
+    t0 = time.perf_counter()
+    out = transfer_config(config, [args.train], [args.test], out=args.out, progress=not args.quiet)
+    res = out.result
+    if out.printed:
+        print("\n\n".join(out.printed))
+    for note in res.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"{res.n_trained} model(s) trained, {res.n_reused} reused; "
+        f"{time.perf_counter() - t0:.1f} s; tables in {out.out}/"
+    )
+    return 0
+
+
+def cmd_ablation(args: argparse.Namespace) -> int:
+    import time
+
+    from bench.api import ablation_config
+    from bench.config import build_config
+
+    config = build_config(
+        None,
+        methods=[args.method],
+        datasets=[args.datasets],
+        seeds=_int_list(args.seeds) if args.seeds else [0],
+        jobs=args.jobs,
+        timeout=args.timeout,
+        results=args.results,
+        name=args.name,
+        tracking_uri=args.tracking_uri,
+        params=_params(args.param),
+        rerun=args.rerun,
+        track=args.track,
+    )
+    t0 = time.perf_counter()
+    out = ablation_config(config, args.method, floor=not args.no_floor, progress=not args.quiet)
+    print("\n\n".join(out.printed))
+    run = out.result.bench.run
+    print(
+        f"{len(run.records)} fits ({run.n_computed} computed, {run.n_cached} cached); "
+        f"{time.perf_counter() - t0:.1f} s; tables in {out.out}/ (ablation.md; ORACLE "
+        "best-epoch numbers in oracle/ablation.md)"
+    )
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -710,6 +844,8 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "sweep": cmd_sweep,
     "classify": cmd_classify,
+    "transfer": cmd_transfer,
+    "ablation": cmd_ablation,
 }
 
 

@@ -115,6 +115,8 @@ def execute_fit(
             warnings.simplefilter("always")
             est.fit(x, ctx)
             result = est.estimate()
+            if ctx.model_dir and getattr(est, "transferable", False):
+                est.save_model(ctx.model_dir)  # bench transfer: the fitted model, for reuse
     except Exception as exc:
         out = failure(subject, exc, time.perf_counter() - t0)
         cause = _nonfinite(caught)

@@ -64,7 +64,8 @@ class MethodInfo:
     reversal canary (:class:`bench.canaries.Canary`), run by the common-checks suite;
     ``test_params`` are small settings (e.g. few epochs, a tiny backbone) under which the common
     checks fit the method quickly. ``orients`` is false for methods that cannot orient an edge
-    (symmetric scores and decisions), which tables say.
+    (symmetric scores and decisions), which tables say. ``ablation_of`` names the method this
+    one is an ablation of (``bench ablation <method>`` runs it beside the full method).
     """
 
     name: str
@@ -83,6 +84,7 @@ class MethodInfo:
     canary: Canary | None = None
     test_params: Mapping[str, Any] = field(default_factory=dict)
     orients: bool = True
+    ablation_of: str | None = None
 
     def display_label(self, params: Mapping[str, Any] | None = None) -> str:
         """The method's label in tables, figures and MLflow: its name, or what the estimator's
@@ -149,6 +151,7 @@ def register_method(
     canary: Canary | None = None,
     test_params: Mapping[str, Any] | None = None,
     orients: bool = True,
+    ablation_of: str | None = None,
 ) -> Callable[[E], E]:
     """Class decorator that registers an estimator under ``name``.
 
@@ -181,6 +184,7 @@ def register_method(
             canary=canary,
             test_params=dict(test_params or {}),
             orients=orients,
+            ablation_of=ablation_of,
         )
         cls.method_name = name  # type: ignore[attr-defined]
         return cls

@@ -134,8 +134,20 @@ def _written_folders(plan: Plan, store: RecordStore) -> list[Path]:
 # --------------------------------------------------------------------------- driver
 
 
-def _job(plan: Plan, k: int, f: Fit) -> Job:
-    """The executor job for fit ``f`` (its data, seed-derived random state and time limit)."""
+MODELS = "models"  # <results>/models/<method>/<record key>/: saved fitted models
+
+
+def model_folder(results: Path, method: str, key: str) -> Path:
+    """Where ``run_benchmark(save_models=True)`` keeps the fitted model of the fit ``key``."""
+    return Path(results) / MODELS / method / key
+
+
+def _job(plan: Plan, k: int, f: Fit, save_models: bool = False) -> Job:
+    """The executor job for fit ``f`` (its data, seed-derived random state and time limit).
+
+    With ``save_models`` a transferable method's worker also saves the fitted model under
+    :func:`model_folder` (``FitContext.model_dir``).
+    """
     ds = plan.data(f)
     info = plan.method(f.method)
     context = {
@@ -145,6 +157,8 @@ def _job(plan: Plan, k: int, f: Fit) -> Job:
         "tr": ds.tr,
         "seed": f.seed,
     }
+    if save_models and getattr(info.cls, "transferable", False):
+        context["model_dir"] = str(model_folder(plan.config.results_dir, f.method, f.key))
     positions = ds.extra.get(POSITIONS) or list(range(len(ds.subjects)))
     rs = None if f.seed is None else fit_random_state(f.seed, f.source, positions[f.index])
     x = list(ds.series) if info.level == "group" else ds.series[f.index]
@@ -220,21 +234,27 @@ def run_benchmark(
     *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    save_models: bool = False,
 ) -> RunResult:
     """Run a whole benchmark described by ``config`` and return its results (no tables).
 
     Everything that can fail on bad input fails before the first fit (see the module docstring).
     A (method, dataset, seed) unit is logged to MLflow as soon as its last fit is scored, so an
     interrupted run keeps what it finished, records and MLflow runs alike, and a re-run computes
-    and logs only the rest.
+    and logs only the rest. ``save_models``: the fits computed by this run of transferable
+    methods also save their fitted model (:func:`model_folder`; used by ``bench transfer``).
     """
     results = config.results_dir
     with ResultsLock(results):
-        return _run_locked(config, progress=progress, log=log)
+        return _run_locked(config, progress=progress, log=log, save_models=save_models)
 
 
 def _run_locked(
-    config: BenchConfig, *, progress: bool, log: Callable[[str], None] | None
+    config: BenchConfig,
+    *,
+    progress: bool,
+    log: Callable[[str], None] | None,
+    save_models: bool = False,
 ) -> RunResult:
     from bench import tracking
 
@@ -392,7 +412,7 @@ def _run_locked(
 
     # longest subject-level fits first (they share the workers), then group-level ones
     try:
-        executor.run((_job(plan, k, pending[k]) for k in order), on_result)
+        executor.run((_job(plan, k, pending[k], save_models) for k in order), on_result)
     finally:
         if bar is not None:
             bar.close()

@@ -155,6 +155,9 @@ class FitContext:
     seed: int | None = None
     # Folder where the estimator may write training curves or checkpoints (optional).
     workdir: str | None = None
+    # Folder where the worker saves a transferable estimator's fitted model after the fit
+    # (``Estimator.save_model``; set by ``run_benchmark(save_models=True)``, bench transfer).
+    model_dir: str | None = None
 
 
 @dataclass

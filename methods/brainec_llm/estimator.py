@@ -113,6 +113,55 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def train_config(p: dict[str, Any]) -> Any:
+    """The :class:`.train.TrainConfig` of resolved parameters ``p``."""
+    from .model import LossWeights, ModelConfig
+    from .train import TrainConfig
+
+    return TrainConfig(
+        backbone=p["backbone"],
+        llm_layers=int(p["llm_layers"]),
+        epochs=int(p["epochs"]),
+        # every ModelConfig field that is not fixed by the data or the backbone
+        model={f.name: p[f.name] for f in fields(ModelConfig) if f.name in p},
+        lora_r=p["lora_r"],
+        lora_alpha=p["lora_alpha"],
+        lora_dropout=p["lora_dropout"],
+        lora_targets=tuple(p["lora_targets"]),
+        lr=p["lr"],
+        t_max=p["t_max"],
+        eta_min=p["eta_min"],
+        batch_size=p["batch_size"],
+        weights=LossWeights(p["alpha_sp"], p["alpha_dag"], p["alpha_cons"], p["sparsity"]),
+        contrastive=p["contrastive"],
+        proportion=p["proportion"],
+        use_prompt=p["use_prompt"],
+        prompt_sharing=p["prompt_sharing"],
+        load_in_4bit=bool(p["load_in_4bit"]),
+        device=p["device"],
+        dtype=p["dtype"],
+    )
+
+
+@dataclass
+class _Trained:
+    """What a fitted (or loaded) BrainEC-LLM keeps for transfer: the network and its config."""
+
+    net: Any
+    loaded: Any
+    cfg: Any
+    params: dict[str, Any]
+    seed: int
+    contrastive: str
+    device: str
+    source: str
+
+
+MODEL_FORMAT = 1
+WEIGHTS_FILE = "weights.pt"
+MODEL_FILE = "model.json"
+
+
 class BrainECLLM(Estimator):
     """BrainEC-LLM (Xiong et al., NeurIPS 2025): multiscale mixing + LoRA LLM + node attention.
 
@@ -447,9 +496,8 @@ class BrainECLLM(Estimator):
     # ------------------------------------------------------------------ fit
 
     def fit(self, X: Any, context: FitContext | None = None) -> BrainECLLM:
-        from .model import LossWeights, ModelConfig
         from .prompt import dataset_description
-        from .train import TrainConfig, train
+        from .train import train
 
         ctx = context or FitContext()
         dataset = ctx.dataset or "dataset"
@@ -458,29 +506,7 @@ class BrainECLLM(Estimator):
         p = self.resolved_params(n_nodes=n)
         self._preflight(p)
         seed = p["random_state"] if p["random_state"] is not None else (ctx.seed or 0)
-        cfg = TrainConfig(
-            backbone=p["backbone"],
-            llm_layers=int(p["llm_layers"]),
-            epochs=int(p["epochs"]),
-            # every ModelConfig field that is not fixed by the data or the backbone
-            model={f.name: p[f.name] for f in fields(ModelConfig) if f.name in p},
-            lora_r=p["lora_r"],
-            lora_alpha=p["lora_alpha"],
-            lora_dropout=p["lora_dropout"],
-            lora_targets=tuple(p["lora_targets"]),
-            lr=p["lr"],
-            t_max=p["t_max"],
-            eta_min=p["eta_min"],
-            batch_size=p["batch_size"],
-            weights=LossWeights(p["alpha_sp"], p["alpha_dag"], p["alpha_cons"], p["sparsity"]),
-            contrastive=p["contrastive"],
-            proportion=p["proportion"],
-            use_prompt=p["use_prompt"],
-            prompt_sharing=p["prompt_sharing"],
-            load_in_4bit=bool(p["load_in_4bit"]),
-            device=p["device"],
-            dtype=p["dtype"],
-        )
+        cfg = train_config(p)
         description = dataset_description(ctx.family, ctx.description)
         label = f"{self.method_name or 'brainec-llm'} {dataset} seed {seed}"
         result = train(
@@ -492,6 +518,18 @@ class BrainECLLM(Estimator):
         self.scores_ = a
         self.adjacency_ = binarize(a, p["proportion"])
         self.n_features_in_ = n
+        self.n_times_in_ = int(data.shape[1])
+        # the trained network, for save_model / predict (never part of the Estimate)
+        self.model_ = _Trained(
+            net=result["net"],
+            loaded=result["loaded"],
+            cfg=cfg,
+            params=p,
+            seed=int(seed),
+            contrastive=result["facts"]["contrastive"],
+            device=result["facts"]["device"],
+            source=dataset,
+        )
         self.extra_ = {
             **result["facts"],
             "seed": int(seed),
@@ -515,6 +553,193 @@ class BrainECLLM(Estimator):
         }
         return self
 
+    # ------------------------------------------------------------------ transfer
+
+    transferable = True
+
+    def _trained(self) -> _Trained:
+        model = getattr(self, "model_", None)
+        if model is None:
+            raise ValueError("brainec-llm: not fitted (call fit or load_model first)")
+        return model
+
+    def save_model(self, path: str) -> None:
+        """Write the trained model into the folder ``path`` (replaced atomically).
+
+        ``weights.pt``: the trainable state only (:func:`.train.trainable_state`: the LoRA
+        adapters and every non-backbone module, BatchNorm statistics included; the frozen
+        pretrained backbone is not copied, it is reloaded from its own files, and the ``tiny``
+        test backbone is regenerated from the seed). ``model.json``: the resolved parameters,
+        the seed, N and T, the source dataset, the code revision
+        (:func:`bench.provenance.code_revision`) and the source fit's A.
+        """
+        import json
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        import torch
+
+        from bench.provenance import code_revision
+
+        from .train import trainable_state
+
+        m = self._trained()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+        try:
+            torch.save(trainable_state(m.net), tmp / WEIGHTS_FILE)
+            meta = {
+                "format": MODEL_FORMAT,
+                "method": self.method_name or "brainec-llm",
+                "class": type(self).__name__,
+                "params": {
+                    **{k: list(v) if isinstance(v, tuple) else v for k, v in m.params.items()},
+                    # the backbone the fit loaded ("auto" resolved), so a reload finds it
+                    "backbone": self.extra_.get("backbone_spec", m.params["backbone"]),
+                },
+                "seed": m.seed,
+                "n_nodes": int(self.n_features_in_),
+                "n_times": int(self.n_times_in_),
+                "contrastive": m.contrastive,
+                "source": m.source,
+                "code_revision": code_revision(),
+                "scores": np.asarray(self.scores_, dtype=float).tolist(),
+            }
+            (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=1))
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load_model(cls, path: str) -> BrainECLLM:
+        """A fitted estimator from a folder of :meth:`save_model`: the network is rebuilt as
+        ``fit`` builds it (same backbone, layers, seed) and the saved trainable state loaded
+        into it. ``device="auto"`` resolves on this machine (a model trained on a GPU loads on
+        the CPU, with a float32 backbone)."""
+        import json
+        from pathlib import Path
+
+        import torch
+
+        from .train import build_network, resolve_device, resolve_dtype, restore_network
+
+        folder = Path(path)
+        try:
+            meta = json.loads((folder / MODEL_FILE).read_text())
+        except (OSError, ValueError) as exc:
+            raise DataError(f"model folder {folder}: no readable {MODEL_FILE} ({exc})") from None
+        if meta.get("format") != MODEL_FORMAT:
+            raise DataError(f"model folder {folder}: unknown format {meta.get('format')!r}")
+        p = dict(meta["params"])
+        p["lora_targets"] = tuple(p["lora_targets"])
+        est = cls(**{k: v for k, v in p.items() if k in cls().get_params()})
+        est._preflight(p)
+        cfg = train_config(p)
+        device = resolve_device(cfg.device)
+        dtype = resolve_dtype(cfg.dtype, device)
+        seed, n, t = int(meta["seed"]), int(meta["n_nodes"]), int(meta["n_times"])
+        state = torch.load(folder / WEIGHTS_FILE, map_location=device, weights_only=True)
+        cuda = device.startswith("cuda")
+        with torch.random.fork_rng(devices=[torch.cuda.current_device()] if cuda else []):
+            torch.manual_seed(seed)
+            net, loaded, _ = build_network(cfg, n, t, seed=seed, device=device, dtype=dtype)
+        restore_network(net, state)
+        net.eval()
+        est.model_ = _Trained(
+            net, loaded, cfg, p, seed, meta["contrastive"], device, meta.get("source", "")
+        )
+        from .binarize import binarize
+
+        est.scores_ = np.asarray(meta["scores"], dtype=float)
+        est.adjacency_ = binarize(est.scores_, p["proportion"])
+        est.n_features_in_ = n
+        est.n_times_in_ = t
+        return est
+
+    def transfer_refusal(self, n_nodes: int, n_times: int) -> str | None:
+        """Why the trained model cannot take ``(n_times, n_nodes)`` series, or ``None``.
+
+        The network is built for the source's N and T: N fixes the GroupFFN channels (N·D),
+        the node-mixing MLP and the EC head's node tokens; T fixes the scale lengths, the
+        out-projections and the EC head's T-wide projections. So the number of nodes must be
+        equal (refused otherwise), and a target series must have at least T points: a longer
+        one is cut into ⌊T_target/T⌋ consecutive windows of T points (see :meth:`predict`).
+        """
+        n0, t0 = int(self.n_features_in_), int(self.n_times_in_)
+        if n_nodes != n0:
+            return (
+                f"the model's layers are built for {n0} nodes (GroupFFN channels N·D, "
+                f"node-mixing MLP, EC-head node tokens); the target has {n_nodes}"
+            )
+        if n_times < t0:
+            return (
+                f"the model takes series of {t0} time points (scale lengths, EC-head "
+                f"projections); the target's have {n_times}"
+            )
+        return None
+
+    def predict(self, X: Any, context: FitContext | None = None) -> Any:
+        """Zero-shot EC on new subjects ``X`` with the trained weights frozen.
+
+        No gradient step and no statistic is updated: the network is put in eval mode (no
+        dropout; BatchNorm uses its training statistics) and run under ``torch.no_grad``.
+        Each target series of ``T'`` points is cut into ``⌊T'/T⌋`` consecutive windows of the
+        training length T (the remainder at the end is dropped; one window when ``T' = T``).
+        The prompt is the target's own (its family's description and the Pearson prior of the
+        target series, as ``fit`` builds it from its data). ``A`` is the eval-mode attention
+        averaged over all windows (:func:`.train.eval_ec`), binarised by the reference rule.
+        On the training data itself this is exactly the fit's ``scores_`` (tested).
+        """
+        import torch
+
+        from bench.methods.base import checked_estimate
+
+        from .binarize import binarize
+        from .prompt import dataset_description
+        from .train import eval_ec, prompt_embedding
+
+        m = self._trained()
+        ctx = context or FitContext()
+        dataset = ctx.dataset or "dataset"
+        if isinstance(X, np.ndarray) and X.ndim == 2:
+            X = [X]
+        if not isinstance(X, (list, tuple)) or not X:
+            raise DataError(f"{dataset}: predict needs a non-empty list of (T, N) arrays")
+        arrs = [check_series(x, name=f"{dataset} subject {k}") for k, x in enumerate(X)]
+        shapes = sorted({a.shape for a in arrs})
+        if len(shapes) > 1:
+            raise DataError(f"{dataset}: subjects of different shapes {shapes[:4]}")
+        t, n = arrs[0].shape
+        why = self.transfer_refusal(n, t)
+        if why:
+            raise DataError(f"{dataset}: {why}")
+        t0 = int(self.n_times_in_)
+        k = t // t0
+        series = np.stack(arrs).astype(np.float32)
+        windows = np.concatenate([series[:, w * t0 : (w + 1) * t0] for w in range(k)])
+        description = dataset_description(ctx.family, ctx.description)
+        m.net.eval()
+        with torch.no_grad():
+            prompt, _, _ = prompt_embedding(m.loaded, m.cfg, series, description, m.device)
+            data = torch.as_tensor(windows, dtype=torch.float32, device=m.device)
+            a = eval_ec(m.net, data, prompt, m.cfg, m.contrastive)
+        extra = {
+            "protocol": "zero-shot: frozen source model, eval mode, reference binarisation",
+            "source": m.source,
+            "windows_per_subject": int(k),
+            "window_length": t0,
+            "dropped_points": int(t - k * t0),
+            "label": self.display_label(m.params, n_nodes=n),
+        }
+        return checked_estimate(
+            self.method_name, binarize(a, m.params["proportion"]), a, None, extra
+        )
+
 
 def _variant(name: str, doc: str, **overrides: Any) -> type[BrainECLLM]:
     """A subclass of :class:`BrainECLLM` whose ``__init__`` defaults differ by ``overrides``."""
@@ -528,7 +753,11 @@ def _variant(name: str, doc: str, **overrides: Any) -> type[BrainECLLM]:
         BrainECLLM.__init__(self, **{**overrides, **kwargs})
 
     __init__.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    cls = type(name, (BrainECLLM,), {"__init__": __init__, "__doc__": doc})
+    cls = type(
+        name,
+        (BrainECLLM,),
+        {"__init__": __init__, "__doc__": doc, "ablation_overrides": dict(overrides)},
+    )
     cls.__module__ = __name__
     return cls
 
@@ -572,6 +801,7 @@ BrainECLLMNoLLM = register_method(
     "brainec-llm-no-llm",
     description="BrainEC-LLM ablation: backbone replaced by the identity (llm_layers=0)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMNoLLM", "BrainEC-LLM without the LLM (llm_layers=0).", llm_layers=0))
 
@@ -579,6 +809,7 @@ BrainECLLMNoPrompt = register_method(
     "brainec-llm-no-prompt",
     description="BrainEC-LLM ablation: no prompt prefix (use_prompt=False)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMNoPrompt", "BrainEC-LLM without the prompt.", use_prompt=False))
 
@@ -586,6 +817,7 @@ BrainECLLMOneScale = register_method(
     "brainec-llm-one-scale",
     description="BrainEC-LLM ablation: one scale, no multiscale mixing (down_sampling_layers=0)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMOneScale", "BrainEC-LLM with one scale.", down_sampling_layers=0))
 
@@ -593,5 +825,6 @@ BrainECLLMNoContrastive = register_method(
     "brainec-llm-no-contrastive",
     description="BrainEC-LLM ablation: no cross-scale contrastive loss (alpha_cons=0)",
     in_all=False,
+    ablation_of="brainec-llm",
     **_COMMON,
 )(_variant("BrainECLLMNoContrastive", "BrainEC-LLM without the contrastive loss.", alpha_cons=0.0))

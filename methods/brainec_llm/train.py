@@ -154,51 +154,10 @@ def _train(
         torch.cuda.reset_peak_memory_stats()
 
     t0 = time.perf_counter()
-    spec = resolve_backbone(cfg.backbone)
-    loaded = load_backbone(
-        spec,
-        cfg.llm_layers,
-        device=device,
-        dtype=dtype,
-        load_in_4bit=cfg.load_in_4bit,
-        seed=seed,
-    )
-    word_emb = loaded.model.get_input_embeddings().weight.detach()
-    use_llm = loaded.n_layers > 0
-
-    # Prompt: built, tokenised and embedded once per dataset.
-    prompt_emb = None
-    prompt_len = 0
-    prompt_text = ""
-    if use_llm and cfg.use_prompt:
-        prior = pearson_prior(list(series))
-        prompt_text = render_prompt(loaded.tokenizer, build_messages(description, prior))
-        ids = prompt_token_ids(loaded.tokenizer, prompt_text)
-        prompt_len = len(ids)
-        with torch.no_grad():
-            ids_t = torch.tensor([ids], dtype=torch.long, device=device)
-            prompt_emb = loaded.model.get_input_embeddings()(ids_t).detach()
-
-    backbone = None
-    if use_llm:
-        backbone = add_lora(
-            loaded.model,
-            r=cfg.lora_r,
-            alpha=cfg.lora_alpha,
-            dropout=cfg.lora_dropout,
-            targets=list(cfg.lora_targets),
-        )
-    mcfg = ModelConfig(
-        n_nodes=n,
-        t=t,
-        d_llm=loaded.hidden_size,
-        vocab_size=loaded.vocab_size,
-        scale_dtype="bfloat16" if dtype == torch.bfloat16 else "float32",
-        **cfg.model,
-    )
-    net = BrainECLLMNet(mcfg, backbone, word_emb)
-    # heads are created in float32; only move them (the backbone keeps its dtype)
-    net.to(device)
+    net, loaded, spec = build_network(cfg, n, t, seed=seed, device=device, dtype=dtype)
+    prompt_emb, prompt_len, prompt_text = prompt_embedding(loaded, cfg, series, description, device)
+    word_emb = net.word_embeddings
+    mcfg = net.cfg
     load_seconds = time.perf_counter() - t0
 
     params = [p for p in net.parameters() if p.requires_grad]
@@ -293,8 +252,98 @@ def _train(
         },
         "prompt_text": prompt_text,
         "net": net,
+        "loaded": loaded,
         "prompt_emb": prompt_emb,
     }
+
+
+def build_network(
+    cfg: TrainConfig, n: int, t: int, *, seed: int, device: str, dtype: torch.dtype
+) -> tuple[BrainECLLMNet, Any, Any]:
+    """The untrained network for ``N = n`` nodes and ``T = t`` points: ``(net, loaded, spec)``.
+
+    The backbone is loaded frozen (its first ``cfg.llm_layers`` layers), wrapped with LoRA when
+    it keeps a layer, and the heads are created in float32 on ``device``. The torch RNG is
+    consumed in a fixed order (backbone, LoRA, heads), so under the same seed the same
+    network comes out (:func:`train` trains it; :func:`restore_network` loads saved weights
+    into it). Node-dependent layers (GroupFFN channels N·D, the node-mixing MLP, the EC head's
+    positional table) and length-dependent ones (scale lengths, out-projections, the EC head's
+    T-wide projections) fix ``n`` and ``t``.
+    """
+    spec = resolve_backbone(cfg.backbone)
+    loaded = load_backbone(
+        spec,
+        cfg.llm_layers,
+        device=device,
+        dtype=dtype,
+        load_in_4bit=cfg.load_in_4bit,
+        seed=seed,
+    )
+    word_emb = loaded.model.get_input_embeddings().weight.detach()
+    backbone = None
+    if loaded.n_layers > 0:
+        backbone = add_lora(
+            loaded.model,
+            r=cfg.lora_r,
+            alpha=cfg.lora_alpha,
+            dropout=cfg.lora_dropout,
+            targets=list(cfg.lora_targets),
+        )
+    mcfg = ModelConfig(
+        n_nodes=n,
+        t=t,
+        d_llm=loaded.hidden_size,
+        vocab_size=loaded.vocab_size,
+        scale_dtype="bfloat16" if dtype == torch.bfloat16 else "float32",
+        **cfg.model,
+    )
+    net = BrainECLLMNet(mcfg, backbone, word_emb)
+    # heads are created in float32; only move them (the backbone keeps its dtype)
+    net.to(device)
+    return net, loaded, spec
+
+
+def prompt_embedding(
+    loaded: Any, cfg: TrainConfig, series: np.ndarray, description: str, device: str
+) -> tuple[torch.Tensor | None, int, str]:
+    """The prompt of ``series [S, T, N]`` (description + Pearson prior), embedded once:
+    ``(embeddings [1, L, d_llm] or None, L, text)``; ``None`` without an LLM or a prompt."""
+    if loaded.n_layers == 0 or not cfg.use_prompt:
+        return None, 0, ""
+    prior = pearson_prior(list(series))
+    text = render_prompt(loaded.tokenizer, build_messages(description, prior))
+    ids = prompt_token_ids(loaded.tokenizer, text)
+    with torch.no_grad():
+        ids_t = torch.tensor([ids], dtype=torch.long, device=device)
+        emb = loaded.model.get_input_embeddings()(ids_t).detach()
+    return emb, len(ids), text
+
+
+def trainable_state(net: BrainECLLMNet) -> dict[str, torch.Tensor]:
+    """The part of ``net``'s state dict that training changes: every non-backbone parameter
+    and buffer (BatchNorm statistics included) and the LoRA adapters; not the frozen
+    pretrained backbone, which :func:`build_network` reloads."""
+    return {
+        k: v.detach().cpu().clone()
+        for k, v in net.state_dict().items()
+        if not k.startswith("backbone.") or "lora_" in k
+    }
+
+
+def restore_network(net: BrainECLLMNet, state: dict[str, torch.Tensor]) -> None:
+    """Load :func:`trainable_state` into a network from :func:`build_network`; raise
+    ``ValueError`` when the saved state does not cover exactly its trainable part."""
+    expected = set(trainable_state(net))
+    got = set(state)
+    if got != expected:
+        missing, extra = sorted(expected - got), sorted(got - expected)
+        raise ValueError(
+            f"BrainEC-LLM: the saved weights do not fit the network (missing {missing[:3]}, "
+            f"unexpected {extra[:3]})"
+        )
+    result = net.load_state_dict(state, strict=False)
+    if result.unexpected_keys:  # pragma: no cover - checked above
+        raise ValueError(f"BrainEC-LLM: unexpected weights {result.unexpected_keys[:3]}")
 
 
 @torch.no_grad()
