@@ -47,6 +47,24 @@ __all__ = [
 ]
 
 
+def _tokens(v: str | Sequence[str] | None) -> list[str] | None:
+    """A selection given as one string or a list, as a list (``None`` stays ``None``)."""
+    if v is None:
+        return None
+    return [v] if isinstance(v, str) else list(v)
+
+
+def _results_folder(
+    results: str | os.PathLike[str] | None, kind: str
+) -> tuple[tempfile.TemporaryDirectory[str] | None, str]:
+    """``results``, or a temporary folder (returned too, so that the result object can keep it
+    alive) when it is ``None``."""
+    if results is not None:
+        return None, str(results)
+    tmp = tempfile.TemporaryDirectory(prefix=f"bench-{kind}-")
+    return tmp, tmp.name
+
+
 @dataclass
 class BenchResult:
     """What :func:`run` returns: the run's frames, tables and where its files are."""
@@ -201,20 +219,12 @@ def run(
     unlike the CLI) skips MLflow. ``results=None`` uses a temporary folder (see the module
     docstring). Bad input raises :class:`bench.types.BenchError` with a one-line message.
     """
-    tmp = None
-    if results is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-run-")
-        results = tmp.name
-
-    def as_list(v: str | Sequence[str] | None) -> list[str] | None:
-        if v is None:
-            return None
-        return [v] if isinstance(v, str) else list(v)
+    tmp, results = _results_folder(results, "run")
 
     cfg = build_config(
         None if config is None else str(config),
-        methods=as_list(methods),
-        datasets=as_list(datasets),
+        methods=_tokens(methods),
+        datasets=_tokens(datasets),
         seeds=[int(s) for s in seeds],
         jobs=jobs,
         timeout=timeout,
@@ -222,7 +232,7 @@ def run(
         results=str(results),
         name=name,
         tracking_uri=tracking_uri,
-        metrics=as_list(metrics)
+        metrics=_tokens(metrics)
         if metrics is None or not isinstance(metrics, str)
         else [m.strip() for m in metrics.split(",") if m.strip()],
         layout=layout,
@@ -455,20 +465,12 @@ def sweep(
         out = bench.sweep(grid=["pc.alpha=0.01,0.05,0.1"], datasets="smith:1-3")
         out.summary          # per (method, point, dataset, metric): mean ± std over seeds
     """
-    tmp = None
-    if results is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-sweep-")
-        results = tmp.name
-
-    def as_list(v: str | Sequence[str] | None) -> list[str] | None:
-        if v is None:
-            return None
-        return [v] if isinstance(v, str) else list(v)
+    tmp, results = _results_folder(results, "sweep")
 
     cfg = build_config(
         None if config is None else str(config),
-        methods=as_list(methods),
-        datasets=as_list(datasets),
+        methods=_tokens(methods),
+        datasets=_tokens(datasets),
         seeds=[int(s) for s in seeds],
         jobs=jobs,
         timeout=timeout,
@@ -484,8 +486,8 @@ def sweep(
     )
     res = sweep_config(
         cfg,
-        as_list(grid) or [],
-        choose_on=as_list(choose_on),
+        _tokens(grid) or [],
+        choose_on=_tokens(choose_on),
         choose_by=choose_by,
         figures=figures,
         out=out,
@@ -564,20 +566,12 @@ def classify(
     """
     from bench.classification import DEFAULT_COHORTS, DEFAULT_METHODS, ClassifyOptions
 
-    tmp = None
-    if results is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-classify-")
-        results = tmp.name
-
-    def as_list(v: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
-        if v is None:
-            return list(default)
-        return [v] if isinstance(v, str) else list(v)
+    tmp, results = _results_folder(results, "classify")
 
     cfg = build_config(
         None,
-        methods=as_list(methods, DEFAULT_METHODS),
-        datasets=as_list(cohorts, DEFAULT_COHORTS),
+        methods=_tokens(methods) or list(DEFAULT_METHODS),
+        datasets=_tokens(cohorts) or list(DEFAULT_COHORTS),
         seeds=[int(s) for s in seeds],
         jobs=jobs,
         timeout=timeout,
@@ -643,12 +637,6 @@ def transfer_config(
     return TransferOutput(res, files, printed, target / "transfer")
 
 
-def _tokens(v: str | Sequence[str] | None) -> list[str] | None:
-    if v is None:
-        return None
-    return [v] if isinstance(v, str) else list(v)
-
-
 def transfer(
     methods: str | Sequence[str] = "brainec-llm",
     train: str | Sequence[str] = "smith:1",
@@ -674,10 +662,7 @@ def transfer(
         out = bench.transfer("brainec-llm", train="smith:1", test="smith:5,smith:2")
         out.summary    # per (method, source, target, metric): mean ± std over seeds
     """
-    tmp = None
-    if results is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-transfer-")
-        results = tmp.name
+    tmp, results = _results_folder(results, "transfer")
     cfg = build_config(
         None,
         methods=_tokens(methods),
@@ -762,10 +747,7 @@ def ablation(
 ) -> AblationOutput:
     """The ablation table of ``method`` (``bench ablation`` as a function; see
     :mod:`bench.ablations`): the method, its registered ablations and the random floor."""
-    tmp = None
-    if results is None:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-ablation-")
-        results = tmp.name
+    tmp, results = _results_folder(results, "ablation")
     cfg = build_config(
         None,
         methods=[method],
