@@ -526,7 +526,7 @@ class Session:
                     if r.estimate.scores is not None:
                         arrays[f"{r.subject}__scores"] = r.estimate.scores
                 if arrays:
-                    np.savez_compressed(t / "estimates.npz", **arrays)
+                    np.savez(t / "estimates.npz", **arrays)  # uncompressed: small arrays
                 client.log_artifacts(rid, str(t))
             # a dataset input fills the UI's Dataset column and its dataset filter
             client.log_inputs(
