@@ -142,6 +142,9 @@ def model_folder(results: Path, method: str, key: str) -> Path:
     return Path(results) / MODELS / method / key
 
 
+SHOWN_PER_KIND = 3  # failure lines printed per (method, status, message); the rest are counted
+
+
 def _job(plan: Plan, k: int, f: Fit, save_models: bool = False) -> Job:
     """The executor job for fit ``f`` (its data, seed-derived random state and time limit).
 
@@ -356,6 +359,7 @@ def _run_locked(
         )
         bar.set_postfix_str(f"0/{len(pending)} fits", refresh=False)
     warned: dict[str, Counter[str]] = defaultdict(Counter)
+    repeated: Counter[tuple[str, str, str]] = Counter()  # (method, status, error) -> fits
     n_done = 0
     last_refresh = time.monotonic()
 
@@ -390,8 +394,11 @@ def _run_locked(
         store.write(rec)  # once, with its metrics
         records[f.key] = rec
         warned[f.method].update(out.warnings)
-        if rec.status != "ok":
-            say(f"warning: {f.method} on {f.dataset} {f.subject}: {rec.status}: {rec.error}")
+        if rec.status != "ok":  # the first few of each kind, then counted (summary below)
+            kind = (f.method, rec.status, rec.error)
+            repeated[kind] += 1
+            if repeated[kind] <= SHOWN_PER_KIND:
+                say(f"warning: {f.method} on {f.dataset} {f.subject}: {rec.status}: {rec.error}")
         done(f)
         n_done += 1
         model.observe(f.method, *_shape(plan, f), out.wall_time_s)
@@ -417,6 +424,12 @@ def _run_locked(
         if bar is not None:
             bar.close()
             bar = None
+    for (method, status, error), n in repeated.items():
+        if n > SHOWN_PER_KIND:
+            say(
+                f"note: {method}: {n - SHOWN_PER_KIND} more fit(s) {status} with the same "
+                f"message ({error[:200]}); per_subject.csv has every one"
+            )
     for method, msgs in warned.items():
         if msgs:
             first, n = msgs.most_common(1)[0]

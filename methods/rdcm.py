@@ -122,7 +122,7 @@ from bench.canaries import BOLD_CANARY_TR, Canary
 from bench.methods._graph import series_name, standardize
 from bench.methods.base import Estimator, check_series
 from bench.registry import register_method
-from bench.types import DataError, FitContext
+from bench.types import DataError, FitContext, UnavailableError
 
 A0, B0 = 2.0, 1.0  # Gamma prior on the noise precision (shape, rate)
 P0_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
@@ -388,10 +388,10 @@ def fit_rdcm(
 
 def _rdcm_tr(est: RDCM, context: FitContext | None) -> float:
     tr = est.tr if est.tr is not None else (context.tr if context is not None else None)
-    if tr is None:
-        raise ValueError(
-            "rdcm: needs the repetition time: pass tr= or a FitContext with tr (the runner "
-            "fills it from the dataset)"
+    if tr is None:  # i.i.d. or generic data (canary SEMs, CDRL): the model does not apply
+        raise UnavailableError(
+            "rdcm: needs the repetition time, and the dataset has none (not fMRI-like data): "
+            "not applicable; pass tr= to fit anyway"
         )
     return float(tr)
 

@@ -273,3 +273,24 @@ def test_a_methods_label_reaches_the_tables_and_mlflow(tmp_path: Path, monkeypat
         assert r.data.tags["mlflow.runName"].startswith(f"{label} | smith:1@1-3 | seed ")
     rep = bench.report(tmp_path / "r", log_files=False, log_figures=False)
     assert f"| {label} |" in rep.tables["f1"]
+
+
+def test_repeated_failures_are_shown_a_few_times_then_counted(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A method failing the same way on every subject prints SHOWN_PER_KIND lines and one
+    count of the rest, not a line per fit; per_subject.csv keeps every failure."""
+    from bench.runner import SHOWN_PER_KIND
+
+    monkeypatch.setenv("BENCH_PLUGINS", PLUGIN)
+    results = tmp_path / "r"
+    args = ["run", "--methods", "test-raise", "--param", 'test-raise.on=""', "--datasets",
+            "smith:1@1-6", "--seeds", "0", "--results", str(results), "--no-track", "--quiet",
+            "--jobs", "1"]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("warning: test-raise on smith:1@1-6")]
+    assert len(lines) == SHOWN_PER_KIND == 3
+    assert "note: test-raise: 3 more fit(s) failed with the same message" in err
+    ps = pd.read_csv(results / "tables" / "bench" / "per_subject.csv")
+    assert (ps["status"] == "failed").sum() == 6

@@ -18,7 +18,7 @@ from bench.methods.rdcm import (
     rdcm_regressors,
     vb_regressions,
 )
-from bench.types import FitContext
+from bench.types import FitContext, UnavailableError
 
 # DCM orientation: A_DCM[k, j] = effect of region j on region k (row = target).
 A_DCM = np.array([[-0.5, 0.0, 0.0], [0.4, -0.5, 0.0], [0.0, 0.4, -0.5]])
@@ -124,7 +124,8 @@ def test_sparse_p0_is_chosen_by_the_largest_free_energy() -> None:
 
 def test_tr_comes_from_the_context_or_the_parameter() -> None:
     x = euler_dcm(n=200, seed=7)
-    with pytest.raises(ValueError, match="rdcm: needs the repetition time"):
+    # without one (i.i.d. or generic data) the method does not apply: 'unavailable', not failed
+    with pytest.raises(UnavailableError, match="rdcm: needs the repetition time"):
         RDCM().fit(x)
     a = RDCM().fit(x, FitContext(dataset="d", tr=TR))
     b = RDCM(tr=TR).fit(x, FitContext(dataset="d", tr=3.0))  # the parameter wins
