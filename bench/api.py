@@ -54,6 +54,14 @@ def _tokens(v: str | Sequence[str] | None) -> list[str] | None:
     return [v] if isinstance(v, str) else list(v)
 
 
+def _metric_names(metrics: str | Sequence[str] | None) -> list[str] | None:
+    """``"f1,shd"`` or ``["f1", "shd"]`` as a list of names (``None`` stays ``None``)."""
+    if metrics is None:
+        return None
+    names = metrics.split(",") if isinstance(metrics, str) else metrics
+    return [m.strip() for m in names if m.strip()]
+
+
 def _results_folder(
     results: str | os.PathLike[str] | None, kind: str
 ) -> tuple[tempfile.TemporaryDirectory[str] | None, str]:
@@ -232,9 +240,7 @@ def run(
         results=str(results),
         name=name,
         tracking_uri=tracking_uri,
-        metrics=_tokens(metrics)
-        if metrics is None or not isinstance(metrics, str)
-        else [m.strip() for m in metrics.split(",") if m.strip()],
+        metrics=_metric_names(metrics),
         layout=layout,
         params=params,
         rerun=rerun,
@@ -477,9 +483,7 @@ def sweep(
         results=str(results),
         name=name,
         tracking_uri=tracking_uri,
-        metrics=None
-        if metrics is None
-        else [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics)],
+        metrics=_metric_names(metrics),
         params=params,
         rerun=rerun,
         track=track,
@@ -673,9 +677,7 @@ def transfer(
         results=str(results),
         name=name,
         tracking_uri=tracking_uri,
-        metrics=None
-        if metrics is None
-        else [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics)],
+        metrics=_metric_names(metrics),
         params=params,
         rerun=rerun,
         track=track,
