@@ -1066,7 +1066,8 @@ def build_report(
 
     if "html" in options.formats:
         about = (
-            f"{len(methods)} method(s): {', '.join(methods)}; {len(datasets)} dataset(s): "
+            f"{len(methods)} method(s): {', '.join(labels.get(m, m) for m in methods)}; "
+            f"{len(datasets)} dataset(s): "
             f"{', '.join(datasets)}; seed(s) {', '.join(map(str, seeds))}."
         )
         page = _html(options.title, about, protocols, stat_tables, result.figures)
