@@ -83,6 +83,10 @@ class AblationResult:
         return self.bench.summary
 
     @property
+    def long(self) -> pd.DataFrame:
+        return self.bench.long
+
+    @property
     def datasets(self) -> list[str]:
         from bench.aggregate import natural_key
 

@@ -62,6 +62,11 @@ def _metric_names(metrics: str | Sequence[str] | None) -> list[str] | None:
     return [m.strip() for m in names if m.strip()]
 
 
+def _log_for(progress: bool) -> Any:
+    """The ``log`` argument of a run: silent without progress, else the default (stderr)."""
+    return (lambda msg: None) if not progress else None
+
+
 def _results_folder(
     results: str | os.PathLike[str] | None, kind: str
 ) -> tuple[tempfile.TemporaryDirectory[str] | None, str]:
@@ -246,7 +251,7 @@ def run(
         rerun=rerun,
         track=track,
     )
-    out = run_config(cfg, progress=progress, log=(lambda msg: None) if not progress else None)
+    out = run_config(cfg, progress=progress, log=_log_for(progress))
     out._tmp = tmp
     return out
 
@@ -388,21 +393,33 @@ def report(
 
 
 @dataclass
-class SweepOutput:
-    """What :func:`sweep` returns: the sweep (:class:`bench.sweeps.SweepResult`), the files
-    written, the Markdown worth printing and the MLflow parent run."""
+class ProtocolOutput:
+    """What a protocol function returns: its result object (``summary`` and ``long`` read from
+    it), the files written, the Markdown worth printing and the output folder. ``_tmp`` keeps a
+    temporary results folder alive as long as the object."""
 
     result: Any
     files: list[Path]
     printed: list[str]
     out: Path
-    parent_run_id: str | None = None
-    n_logged: int = 0
-    _tmp: Any = None
+    _tmp: Any = field(default=None, kw_only=True)
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.result.summary
+
+    @property
+    def long(self) -> pd.DataFrame:
+        return self.result.long
+
+
+@dataclass
+class SweepOutput(ProtocolOutput):
+    """What :func:`sweep` returns: the sweep (:class:`bench.sweeps.SweepResult`), the files
+    written, the Markdown worth printing and the MLflow parent run."""
+
+    parent_run_id: str | None = None
+    n_logged: int = 0
 
 
 def sweep_config(
@@ -496,31 +513,17 @@ def sweep(
         figures=figures,
         out=out,
         progress=progress,
-        log=(lambda msg: None) if not progress else None,
+        log=_log_for(progress),
     )
     res._tmp = tmp
     return res
 
 
 @dataclass
-class ClassifyOutput:
+class ClassifyOutput(ProtocolOutput):
     """What :func:`classify` returns: the classification run
     (:class:`bench.classification.ClassificationRun`), the files written and the Markdown to
     print."""
-
-    result: Any
-    files: list[Path]
-    printed: list[str]
-    out: Path
-    _tmp: Any = None
-
-    @property
-    def long(self) -> pd.DataFrame:
-        return self.result.long
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.result.summary
 
 
 def classify_config(
@@ -593,31 +596,15 @@ def classify(
         impl=impl,  # type: ignore[arg-type]
         n_jobs=cfg.n_jobs,
     ).check()
-    res = classify_config(
-        cfg, options, out=out, progress=progress, log=(lambda msg: None) if not progress else None
-    )
+    res = classify_config(cfg, options, out=out, progress=progress, log=_log_for(progress))
     res._tmp = tmp
     return res
 
 
 @dataclass
-class TransferOutput:
+class TransferOutput(ProtocolOutput):
     """What :func:`transfer` returns: the transfer (:class:`bench.transfers.TransferResult`),
     the files written and the Markdown worth printing."""
-
-    result: Any
-    files: list[Path]
-    printed: list[str]
-    out: Path
-    _tmp: Any = None
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.result.summary
-
-    @property
-    def long(self) -> pd.DataFrame:
-        return self.result.long
 
 
 def transfer_config(
@@ -688,26 +675,16 @@ def transfer(
         _tokens(test) or [],
         out=out,
         progress=progress,
-        log=(lambda msg: None) if not progress else None,
+        log=_log_for(progress),
     )
     res._tmp = tmp
     return res
 
 
 @dataclass
-class AblationOutput:
+class AblationOutput(ProtocolOutput):
     """What :func:`ablation` returns: the ablation (:class:`bench.ablations.AblationResult`),
     the files written and the Markdown worth printing."""
-
-    result: Any
-    files: list[Path]
-    printed: list[str]
-    out: Path
-    _tmp: Any = None
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.result.summary
 
 
 def ablation_config(
@@ -764,7 +741,7 @@ def ablation(
         rerun=rerun,
         track=track,
     )
-    quiet = (lambda msg: None) if not progress else None
+    quiet = _log_for(progress)
     res = ablation_config(cfg, method, floor=floor, progress=progress, log=quiet)
     res._tmp = tmp
     return res

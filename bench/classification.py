@@ -275,35 +275,31 @@ class _LibsvmLinear:
             self.prob_b,
         )
 
+    def _kw(self) -> dict[str, Any]:
+        """The keyword arguments of libsvm's predict / decision_function for this model."""
+        m = self.ref
+        return {
+            "svm_type": 0,
+            "kernel": "linear",
+            "degree": m.degree,
+            "coef0": m.coef0,
+            "gamma": self.gamma,
+            "cache_size": m.cache_size,
+        }
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         from sklearn.svm import _libsvm
 
-        m = self.ref
         out = _libsvm.predict(
-            np.ascontiguousarray(x, dtype=np.float64),
-            *self._args(),
-            svm_type=0,
-            kernel="linear",
-            degree=m.degree,
-            coef0=m.coef0,
-            gamma=self.gamma,
-            cache_size=m.cache_size,
+            np.ascontiguousarray(x, dtype=np.float64), *self._args(), **self._kw()
         )
         return np.asarray(out, dtype=np.intp)
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         from sklearn.svm import _libsvm
 
-        m = self.ref
         dec = _libsvm.decision_function(
-            np.ascontiguousarray(x, dtype=np.float64),
-            *self._args(),
-            svm_type=0,
-            kernel="linear",
-            degree=m.degree,
-            cache_size=m.cache_size,
-            coef0=m.coef0,
-            gamma=self.gamma,
+            np.ascontiguousarray(x, dtype=np.float64), *self._args(), **self._kw()
         )
         return -dec.ravel()  # SVC flips the sign for two classes
 

@@ -14,9 +14,13 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import __version__
 from bench.types import BenchError
+
+if TYPE_CHECKING:
+    from bench.config import BenchConfig
 
 
 def _int_list(values: list[str]) -> list[int]:
@@ -715,26 +719,40 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_transfer(args: argparse.Namespace) -> int:
-    import time
-
-    from bench.api import transfer_config
+def _protocol_config(
+    args: argparse.Namespace, methods: list[str], datasets: list[str], **extra: object
+) -> BenchConfig:
+    """The run configuration of ``bench transfer`` / ``bench ablation`` from their shared
+    options (seed 0 unless ``--seeds``); ``extra`` adds the command's own."""
     from bench.config import build_config
 
-    config = build_config(
+    return build_config(
         None,
-        methods=[args.methods],
-        datasets=[args.train],
+        methods=methods,
+        datasets=datasets,
         seeds=_int_list(args.seeds) if args.seeds else [0],
         jobs=args.jobs,
         timeout=args.timeout,
         results=args.results,
         name=args.name,
         tracking_uri=args.tracking_uri,
-        metrics=args.metrics.split(",") if args.metrics else None,
         params=_params(args.param),
         rerun=args.rerun,
         track=args.track,
+        **extra,
+    )
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    import time
+
+    from bench.api import transfer_config
+
+    config = _protocol_config(
+        args,
+        [args.methods],
+        [args.train],
+        metrics=args.metrics.split(",") if args.metrics else None,
     )
     t0 = time.perf_counter()
     out = transfer_config(config, [args.train], [args.test], out=args.out, progress=not args.quiet)
@@ -754,22 +772,8 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     import time
 
     from bench.api import ablation_config
-    from bench.config import build_config
 
-    config = build_config(
-        None,
-        methods=[args.method],
-        datasets=[args.datasets],
-        seeds=_int_list(args.seeds) if args.seeds else [0],
-        jobs=args.jobs,
-        timeout=args.timeout,
-        results=args.results,
-        name=args.name,
-        tracking_uri=args.tracking_uri,
-        params=_params(args.param),
-        rerun=args.rerun,
-        track=args.track,
-    )
+    config = _protocol_config(args, [args.method], [args.datasets])
     t0 = time.perf_counter()
     out = ablation_config(config, args.method, floor=not args.no_floor, progress=not args.quiet)
     print("\n\n".join(out.printed))
