@@ -49,7 +49,7 @@ from bench.provenance import package_versions, scoring_version
 from bench.records import Record, RecordStore
 from bench.schedule import CostModel
 from bench.scoring import score
-from bench.types import BenchError, FitOutcome
+from bench.types import BenchError, Dataset, FitOutcome
 
 __all__ = ["RunResult", "run_benchmark", "make_executor", "probe_writable"]
 
@@ -145,6 +145,18 @@ def model_folder(results: Path, method: str, key: str) -> Path:
 SHOWN_PER_KIND = 3  # failure lines printed per (method, status, message); the rest are counted
 
 
+def fit_context(ds: Dataset, seed: int | None) -> dict[str, Any]:
+    """What a fit is told about its data (:class:`bench.types.FitContext` fields; never the
+    truth): the dataset's name, family, description and repetition time, and the seed."""
+    return {
+        "dataset": ds.name,
+        "family": ds.info.kind,
+        "description": ds.info.description,
+        "tr": ds.tr,
+        "seed": seed,
+    }
+
+
 def _job(plan: Plan, k: int, f: Fit, save_models: bool = False) -> Job:
     """The executor job for fit ``f`` (its data, seed-derived random state and time limit).
 
@@ -153,13 +165,7 @@ def _job(plan: Plan, k: int, f: Fit, save_models: bool = False) -> Job:
     """
     ds = plan.data(f)
     info = plan.method(f.method)
-    context = {
-        "dataset": ds.name,
-        "family": ds.info.kind,
-        "description": ds.info.description,
-        "tr": ds.tr,
-        "seed": f.seed,
-    }
+    context = fit_context(ds, f.seed)
     if save_models and getattr(info.cls, "transferable", False):
         context["model_dir"] = str(model_folder(plan.config.results_dir, f.method, f.key))
     positions = ds.extra.get(POSITIONS) or list(range(len(ds.subjects)))

@@ -60,7 +60,7 @@ from bench.aggregate import per_subject_frame, subject_means, summarize
 from bench.config import BenchConfig
 from bench.plan import load_units, make_plan, resolve_methods
 from bench.records import RecordStore, atomic_write_text
-from bench.runner import model_folder, run_benchmark
+from bench.runner import fit_context, model_folder, run_benchmark
 from bench.scoring import score
 from bench.types import BenchError, FitContext
 
@@ -252,13 +252,7 @@ def run_transfer(
                         f"{t_min} points): refused: {why}"
                     )
                     continue
-                ctx = FitContext(
-                    dataset=tgt.name,
-                    family=tgt.info.kind,
-                    description=tgt.info.description,
-                    tr=tgt.tr,
-                    seed=seed,
-                )
+                ctx = FitContext(**fit_context(tgt, seed))  # what a fit on the target is told
                 t0 = time.perf_counter()
                 try:
                     out = est.predict(list(tgt.series), ctx)

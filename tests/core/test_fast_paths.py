@@ -19,6 +19,7 @@ import pytest
 
 from bench.fitting import execute_fit
 from bench.registry import load_dataset
+from bench.runner import fit_context
 from bench.scoring import score
 
 # Every registered method whose constructor takes impl='fast' | 'reference'.
@@ -53,13 +54,7 @@ def test_the_list_is_every_method_with_a_fast_path() -> None:
 def _row(method: str, impl: str, dataset: str, subject_pos: int) -> dict[str, float]:
     ds = load_dataset(dataset)
     sid = ds.subjects[subject_pos - 1]
-    context = {  # as the driver builds it (bench.runner._job)
-        "dataset": ds.name,
-        "family": ds.info.kind,
-        "description": ds.info.description,
-        "tr": ds.tr,
-        "seed": 0,
-    }
+    context = fit_context(ds, 0)  # as the driver builds it
     out = execute_fit(method, {"impl": impl}, context, (sid, None, ds.series[subject_pos - 1]))
     assert out.status == "ok", out.error
     return dict(score(ds.truth_for(sid), out.estimate))
